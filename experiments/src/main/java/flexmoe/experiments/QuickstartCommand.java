@@ -1,0 +1,74 @@
+package flexmoe.experiments;
+
+import flexmoe.kernels.Backend;
+import flexmoe.kernels.Backends;
+import flexmoe.kernels.KernelSelfCheck;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The README's main command. Until the model exists it checks the kernels of the selected backend
+ * against their plain bodies and prints a short GEMM throughput summary on the model's shapes.
+ */
+@Command(name = "quickstart", mixinStandardHelpOptions = true,
+        description = "Check the kernels on this machine and print a GEMM throughput summary.")
+final class QuickstartCommand implements Callable<Integer> {
+
+    @Option(names = "--backend", defaultValue = Backends.DEFAULT, description = "Compute backend (default: ${DEFAULT-VALUE}).")
+    String backendName;
+
+    @Option(names = "--threads", description = "Worker threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the random inputs (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() {
+        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        try (Backend backend = Backends.create(backendName, nThreads)) {
+            System.out.println("flexmoe quickstart on " + backend.device());
+            System.out.println();
+            System.out.println("Kernel self-check (backend vs plain kernel bodies):");
+            List<KernelSelfCheck.Result> results = KernelSelfCheck.run(backend, seed);
+            int failed = 0;
+            for (KernelSelfCheck.Result r : results) {
+                System.out.printf("  %-28s %-14s max |diff| %.2e  %s%n", r.kernel(), r.shape(), r.maxAbsError(),
+                        r.passed() ? "ok" : "FAILED (tolerance " + r.tolerance() + ")");
+                failed += r.passed() ? 0 : 1;
+            }
+            System.out.println();
+            System.out.println("GEMM throughput (forward shapes tokens x in -> out, best of 5; JMH in benchmarks/ is the"
+                    + " careful measurement):");
+            int[][] shapes = {{4096, 256, 1024}, {4096, 1024, 256}, {4096, 512, 2048}};
+            SplittableRandom rng = new SplittableRandom(seed);
+            for (int[] s : shapes) {
+                int m = s[0], k = s[1], n = s[2];
+                float[] a = new float[m * k];
+                float[] b = new float[n * k];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) rng.nextDouble();
+                }
+                for (int i = 0; i < b.length; i++) {
+                    b[i] = (float) rng.nextDouble();
+                }
+                float[] c = new float[m * n];
+                long best = Long.MAX_VALUE;
+                for (int rep = 0; rep < 5; rep++) {
+                    long t0 = System.nanoTime();
+                    backend.gemm().matmulNT(a, 0, b, 0, c, 0, m, n, k, false);
+                    best = Math.min(best, System.nanoTime() - t0);
+                }
+                System.out.printf("  %dx%d -> %d: %.1f GFLOP/s%n", m, k, n, 2.0 * m * n * k / best);
+            }
+            if (failed > 0) {
+                System.err.println("flexmoe: " + failed + " kernel check(s) failed");
+                return 1;
+            }
+            return 0;
+        }
+    }
+}

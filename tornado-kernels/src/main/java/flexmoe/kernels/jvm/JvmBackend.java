@@ -1,0 +1,42 @@
+package flexmoe.kernels.jvm;
+
+import flexmoe.kernels.Backend;
+import flexmoe.kernels.GemmOps;
+
+/** The always-present backend: kernel bodies on the JVM's threads, Vector API for the hot kernels. */
+public final class JvmBackend implements Backend {
+
+    private final ParallelRunner runner;
+    private final GemmOps gemm;
+
+    public JvmBackend(int threads) {
+        this.runner = new ParallelRunner(threads);
+        this.gemm = new JvmGemmOps(runner);
+    }
+
+    @Override
+    public String name() {
+        return JvmBackendProvider.NAME;
+    }
+
+    @Override
+    public String device() {
+        return "JVM " + Runtime.version() + " on " + System.getProperty("os.arch") + ", "
+                + runner.threads() + " thread(s)";
+    }
+
+    @Override
+    public int threads() {
+        return runner.threads();
+    }
+
+    @Override
+    public GemmOps gemm() {
+        return gemm;
+    }
+
+    @Override
+    public void close() {
+        runner.close();
+    }
+}
