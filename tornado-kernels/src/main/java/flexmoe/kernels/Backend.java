@@ -23,6 +23,9 @@ public interface Backend extends AutoCloseable {
     /** Matrix products in the three layouts training needs. */
     GemmOps gemm();
 
+    /** Loss, optimizer, gradient clipping and per-example gradient norms. */
+    TrainingOps training();
+
     /** Releases threads and device memory. */
     @Override
     void close();
