@@ -1,0 +1,24 @@
+/**
+ * TornadoVM launchers for the kernel bodies of {@code flexmoe.kernels}, and the check that runs them on a
+ * device ({@link flexmoe.kernels.tornado.TornadoBodiesCheck}). Maven does not compile this folder: it needs
+ * the TornadoVM API, which the default build never has; {@code TornadoVmBodiesTest} compiles it against
+ * the SDK named by {@code TORNADOVM_HOME}.
+ *
+ * <p>A launcher is a {@code public static void} method whose {@code @Parallel} loops run over the body's
+ * leading index parameter(s) and call the body once per index (one work item each), e.g.
+ * {@code for (@Parallel int t = 0; t < rows; t++) NormKernels.rmsnormRow(t, ...)}. TornadoVM rules that
+ * apply to launchers (the body rules are in the kernel classes):
+ * <ul>
+ *   <li>compile with {@code -g}: TornadoVM finds {@code @Parallel} through the local variable table, and
+ *       without it silently runs the loop as Java ({@code -Dtornado.recover.bailout=False} makes that an
+ *       error);</li>
+ *   <li>launcher parameters are arrays, {@code int}, {@code long}, {@code float}; no {@code boolean}: the
+ *       OpenCL backend emits a {@code bool} kernel parameter, which OpenCL C rejects. Pass 0/1 and convert
+ *       when calling the body;</li>
+ *   <li>scalar arguments are compiled into the kernel as constants: values that change between calls go
+ *       in an {@code int[]}/{@code float[]} holder;</li>
+ *   <li>2-D GEMM-like work ({@code @Parallel i}, {@code @Parallel j}) spreads over all compute units;
+ *       a 1-D row loop with an inner column loop does not.</li>
+ * </ul>
+ */
+package flexmoe.kernels.tornado;
