@@ -23,6 +23,9 @@ public interface Backend extends AutoCloseable {
     /** Matrix products in the three layouts training needs. */
     GemmOps gemm();
 
+    /** Mixture-of-experts operations: SwiGLU, the FlexOlmo router, dropless dispatch. */
+    MoeOps moe();
+
     /** Releases threads and device memory. */
     @Override
     void close();
