@@ -3,15 +3,20 @@ package flexmoe.kernels;
 import static flexmoe.kernels.testing.Numerics.assertBitsEqual;
 import static flexmoe.kernels.testing.Numerics.assertClose;
 import static flexmoe.kernels.testing.Numerics.centralDifference;
+import static flexmoe.kernels.testing.Numerics.concat;
 import static flexmoe.kernels.testing.Numerics.dot;
+import static flexmoe.kernels.testing.Numerics.plus;
 import static flexmoe.kernels.testing.Numerics.poisoned;
+import static flexmoe.kernels.testing.Numerics.slice;
 import static flexmoe.kernels.testing.Numerics.toDouble;
 import static flexmoe.kernels.testing.Numerics.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -230,7 +235,7 @@ class DispatchTest {
                 float[] xe = poisoned(xOff + rows * dim + 1);
                 backend.moe().gather(h, hOff, p.rowToken, 0, xe, xOff, tokens, dim, k);
                 String what = Arrays.toString(s);
-                double[] hd = Arrays.copyOfRange(toDouble(h), hOff, hOff + tokens * dim);
+                double[] hd = slice(h, hOff, tokens * dim);
                 assertClose("gather " + what, xe, xOff, gatherRef(hd, p.rowToken, rows, dim), 0, rows * dim, 0, 0);
                 assertThat(xe[xOff + rows * dim]).isNaN();
 
@@ -238,8 +243,8 @@ class DispatchTest {
                 float[] gates = uniform(rng, gOff + rows, 1);
                 float[] y = poisoned(yOff + tokens * dim);
                 backend.moe().combine(ye, xOff, slotRow, srOff, gates, gOff, y, yOff, tokens, dim, k);
-                double[] expected = combineRef(Arrays.copyOfRange(toDouble(ye), xOff, xOff + rows * dim),
-                        Arrays.copyOfRange(toDouble(gates), gOff, gOff + rows), p.slotRow, tokens, dim, k);
+                double[] expected = combineRef(slice(ye, xOff, rows * dim),
+                        slice(gates, gOff, rows), p.slotRow, tokens, dim, k);
                 assertClose("combine " + what, y, yOff, expected, 0, tokens * dim, 1e-6, 1e-5);
                 assertThat(y[yOff - 1]).isNaN();
             }
@@ -264,7 +269,7 @@ class DispatchTest {
                 backend.moe().gatherBackward(wx, 0, p.slotRow, 0, dh, 0, tokens, dim, k);
                 double[] wxd = toDouble(wx);
                 double[] fdH = centralDifference(x -> dot(gatherRef(x, p.rowToken, rows, dim), wxd), toDouble(h), 1e-6);
-                assertClose("gather dh " + what, dh, RouterTest.plus(dh0, fdH), 1e-5, 1e-4);
+                assertClose("gather dh " + what, dh, plus(dh0, fdH), 1e-5, 1e-4);
 
                 // Combine: loss = dot(y, w); dYe and dGate are overwritten.
                 float[] ye = uniform(rng, rows * dim, 1);
@@ -308,7 +313,7 @@ class DispatchTest {
                         g += o.gates()[t * k + s];
                     }
                     if (k == experts) {
-                        assertThat(g).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+                        assertThat(g).isCloseTo(1.0, offset(1e-6));
                     }
                     for (int d = 0; d < dim; d++) {
                         expected[t * dim + d] = g * h[t * dim + d];
@@ -343,10 +348,10 @@ class DispatchTest {
                 backend.moe().combineBackward(dy, 0, ye, 0, gates, 0, p.slotRow, 0, p.rowToken, 0, dYe, 0, dGate, 0,
                         tokens, dim, k);
                 backend.moe().gatherBackward(dYe, 0, p.slotRow, 0, dh, 0, tokens, dim, k);
-                out[n] = SwiGluTest.concat(xe, y, dYe, dGate, dh);
-                plans[n] = java.util.stream.IntStream.concat(
-                        java.util.stream.IntStream.concat(Arrays.stream(p.counts), Arrays.stream(p.offsets)),
-                        java.util.stream.IntStream.concat(Arrays.stream(p.slotRow), Arrays.stream(p.rowToken)))
+                out[n] = concat(xe, y, dYe, dGate, dh);
+                plans[n] = IntStream.concat(
+                        IntStream.concat(Arrays.stream(p.counts), Arrays.stream(p.offsets)),
+                        IntStream.concat(Arrays.stream(p.slotRow), Arrays.stream(p.rowToken)))
                         .toArray();
             }
         }
@@ -434,7 +439,7 @@ class DispatchTest {
                     dYe, 0, new float[5], 0, tokens, dim, k))
                     .hasMessage("combineBackward: dGate too short: need 6 elements from offset 0, has 5");
 
-            for (float v : SwiGluTest.concat(xe, y, dh, dYe, dGate)) {
+            for (float v : concat(xe, y, dh, dYe, dGate)) {
                 assertThat(v).isNaN();
             }
         }

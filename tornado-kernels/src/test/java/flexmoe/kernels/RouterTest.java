@@ -3,11 +3,15 @@ package flexmoe.kernels;
 import static flexmoe.kernels.testing.Numerics.assertBitsEqual;
 import static flexmoe.kernels.testing.Numerics.assertClose;
 import static flexmoe.kernels.testing.Numerics.centralDifference;
+import static flexmoe.kernels.testing.Numerics.concat;
+import static flexmoe.kernels.testing.Numerics.plus;
 import static flexmoe.kernels.testing.Numerics.poisoned;
+import static flexmoe.kernels.testing.Numerics.slice;
 import static flexmoe.kernels.testing.Numerics.toDouble;
 import static flexmoe.kernels.testing.Numerics.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.Arrays;
 import java.util.Comparator;
@@ -90,14 +94,6 @@ class RouterTest {
             z += v * v;
         }
         return s + zWeight * z / ref.lse.length;
-    }
-
-    static double[] slice(float[] x, int off, int n) {
-        double[] d = new double[n];
-        for (int i = 0; i < n; i++) {
-            d[i] = x[off + i];
-        }
-        return d;
     }
 
     /** Biases away from 0 (|b| in [0.2, 1]), both signs, so min(b, 0) is differentiable at every b. */
@@ -248,7 +244,7 @@ class RouterTest {
                     if (k < experts) {
                         assertThat(sum).as("k=%d token %d", k, t).isLessThan(1.0 - 1e-4);
                     } else {
-                        assertThat(sum).as("k=E token %d", t).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+                        assertThat(sum).as("k=E token %d", t).isCloseTo(1.0, offset(1e-6));
                     }
                 }
             }
@@ -267,7 +263,7 @@ class RouterTest {
                 }
                 double expected = 1e-3 * s / tokens;
                 float z = one.moe().routerZLoss(lse, 3, tokens, 1e-3f);
-                assertThat((double) z).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5 * expected));
+                assertThat((double) z).isCloseTo(expected, offset(1e-5 * expected));
                 assertThat(Float.floatToRawIntBits(two.moe().routerZLoss(lse, 3, tokens, 1e-3f)))
                         .isEqualTo(Float.floatToRawIntBits(z));
             }
@@ -347,16 +343,8 @@ class RouterTest {
             }
             double[] expected = {0, 0.5 * column[1], 0.5 * column[2], column[3], 0};
             assertClose("db", db, expected, 1e-6, 1e-5);
-            assertThat(column[1]).isNotCloseTo(0, org.assertj.core.data.Offset.offset(1e-4));
+            assertThat(column[1]).isNotCloseTo(0, offset(1e-4));
         }
-    }
-
-    static double[] plus(float[] a, double[] b) {
-        double[] c = new double[b.length];
-        for (int i = 0; i < b.length; i++) {
-            c[i] = a[i] + b[i];
-        }
-        return c;
     }
 
     @Test
@@ -379,12 +367,41 @@ class RouterTest {
                 backend.moe().routerLinearBackward(dLogits, 0, h, 0, r, 0, b, 0, dH, 0, dR, 0, db, 0,
                         tokens, dim, experts);
                 float[] z = {backend.moe().routerZLoss(o.lse, 0, tokens, 1e-3f)};
-                floats[n] = SwiGluTest.concat(o.probs, o.lse, o.gates, dLogits, dH, dR, db, z);
+                floats[n] = concat(o.probs, o.lse, o.gates, dLogits, dH, dR, db, z);
                 ids[n] = o.ids;
             }
         }
         assertBitsEqual("router 1 vs 2 threads", floats[1], floats[0]);
         assertThat(ids[1]).containsExactly(ids[0]);
+    }
+
+    @Test
+    void jvmLinearBackwardGivesThePlainBodiesBits() {
+        // The JVM computes dR with the token loop outside (cache); chunks here end mid-row (349 cells of 420).
+        SplittableRandom rng = new SplittableRandom(28);
+        int tokens = 3001, dim = 70, experts = 6;
+        float[] dLogits = uniform(rng, tokens * experts, 1);
+        float[] h = uniform(rng, tokens * dim, 1);
+        float[] r = uniform(rng, experts * dim, 1);
+        float[] b = {0.5f, -0.5f, 0f, 0.1f, -2f, 3f};
+        float[] dH = uniform(rng, tokens * dim, 1), dR = uniform(rng, experts * dim, 1), db = uniform(rng, experts, 1);
+        float[] dHBody = dH.clone(), dRBody = dR.clone(), dbBody = db.clone();
+        for (int t = 0; t < tokens; t++) {
+            RouterKernels.inputGradToken(t, dLogits, 0, r, 0, dHBody, 0, dim, experts);
+        }
+        for (int i = 0; i < experts; i++) {
+            for (int d = 0; d < dim; d++) {
+                RouterKernels.weightGradCell(i, d, dLogits, 0, h, 0, dRBody, 0, tokens, dim, experts);
+            }
+            RouterKernels.biasGrad(i, dLogits, 0, b, 0, dbBody, 0, tokens, experts);
+        }
+        try (Backend backend = Backends.create("jvm", 2)) {
+            backend.moe().routerLinearBackward(dLogits, 0, h, 0, r, 0, b, 0, dH, 0, dR, 0, db, 0,
+                    tokens, dim, experts);
+        }
+        assertBitsEqual("dH", dH, dHBody);
+        assertBitsEqual("dR", dR, dRBody);
+        assertBitsEqual("db", db, dbBody);
     }
 
     @Test
@@ -442,7 +459,7 @@ class RouterTest {
             assertThatThrownBy(() -> moe.routerZLoss(new float[3], 1, 3, 1e-3f))
                     .hasMessage("routerZLoss: lse too short: need 3 elements from offset 1, has 3");
 
-            for (float v : SwiGluTest.concat(o.probs, o.lse, o.gates, dLogits, dH, dR, db)) {
+            for (float v : concat(o.probs, o.lse, o.gates, dLogits, dH, dR, db)) {
                 assertThat(v).isNaN();
             }
             for (int id : o.ids) {

@@ -3,12 +3,15 @@ package flexmoe.kernels;
 import static flexmoe.kernels.testing.Numerics.assertBitsEqual;
 import static flexmoe.kernels.testing.Numerics.assertClose;
 import static flexmoe.kernels.testing.Numerics.centralDifference;
+import static flexmoe.kernels.testing.Numerics.concat;
 import static flexmoe.kernels.testing.Numerics.dot;
 import static flexmoe.kernels.testing.Numerics.poisoned;
+import static flexmoe.kernels.testing.Numerics.slice;
 import static flexmoe.kernels.testing.Numerics.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -28,14 +31,6 @@ class SwiGluTest {
             h[i] = silu(a[i]) * u[i];
         }
         return h;
-    }
-
-    static double[] slice(float[] x, int off, int n) {
-        double[] d = new double[n];
-        for (int i = 0; i < n; i++) {
-            d[i] = x[off + i];
-        }
-        return d;
     }
 
     @Test
@@ -62,9 +57,9 @@ class SwiGluTest {
         float[] a = {-1000f, -100f, -88.8f, -20f, -0f, 0f, 20f, 100f, 1000f};
         int n = a.length;
         float[] u = new float[n];
-        java.util.Arrays.fill(u, 1.5f);
+        Arrays.fill(u, 1.5f);
         float[] dh = new float[n];
-        java.util.Arrays.fill(dh, 1f);
+        Arrays.fill(dh, 1f);
         float[] h = poisoned(n);
         float[] da = poisoned(n);
         float[] du = poisoned(n);
@@ -175,20 +170,6 @@ class SwiGluTest {
             }
         }
         assertBitsEqual("swiglu 1 vs 2 threads", out[1], out[0]);
-    }
-
-    static float[] concat(float[]... parts) {
-        int n = 0;
-        for (float[] p : parts) {
-            n += p.length;
-        }
-        float[] all = new float[n];
-        int at = 0;
-        for (float[] p : parts) {
-            System.arraycopy(p, 0, all, at, p.length);
-            at += p.length;
-        }
-        return all;
     }
 
     @Test
