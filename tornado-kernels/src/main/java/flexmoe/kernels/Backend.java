@@ -26,6 +26,9 @@ public interface Backend extends AutoCloseable {
     /** Loss, optimizer, gradient clipping and per-example gradient norms. */
     TrainingOps training();
 
+    /** Mixture-of-experts operations: SwiGLU, the FlexOlmo router, dropless dispatch. */
+    MoeOps moe();
+
     /** Releases threads and device memory. */
     @Override
     void close();

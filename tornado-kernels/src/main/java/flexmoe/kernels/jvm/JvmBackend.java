@@ -2,6 +2,7 @@ package flexmoe.kernels.jvm;
 
 import flexmoe.kernels.Backend;
 import flexmoe.kernels.GemmOps;
+import flexmoe.kernels.MoeOps;
 import flexmoe.kernels.TrainingOps;
 
 /** The always-present backend: kernel bodies on the JVM's threads, Vector API for the hot kernels. */
@@ -10,11 +11,13 @@ public final class JvmBackend implements Backend {
     private final ParallelRunner runner;
     private final GemmOps gemm;
     private final TrainingOps training;
+    private final MoeOps moe;
 
     public JvmBackend(int threads) {
         this.runner = new ParallelRunner(threads);
         this.gemm = new JvmGemmOps(runner);
         this.training = new JvmTrainingOps(runner);
+        this.moe = new JvmMoeOps(runner);
     }
 
     @Override
@@ -41,6 +44,11 @@ public final class JvmBackend implements Backend {
     @Override
     public TrainingOps training() {
         return training;
+    }
+
+    @Override
+    public MoeOps moe() {
+        return moe;
     }
 
     @Override

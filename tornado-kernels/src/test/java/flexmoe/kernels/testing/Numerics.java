@@ -118,4 +118,37 @@ public final class Numerics {
             }
         }
     }
+
+    /** {@code x[off, off + n)} as float64 (a sub-array handed to a float64 reference). */
+    public static double[] slice(float[] x, int off, int n) {
+        double[] d = new double[n];
+        for (int i = 0; i < n; i++) {
+            d[i] = x[off + i];
+        }
+        return d;
+    }
+
+    /** {@code a + b} element-wise in float64: the expected value of a gradient accumulated onto {@code a}. */
+    public static double[] plus(float[] a, double[] b) {
+        double[] c = new double[b.length];
+        for (int i = 0; i < b.length; i++) {
+            c[i] = a[i] + b[i];
+        }
+        return c;
+    }
+
+    /** The arrays end to end, so several outputs can be compared in one {@link #assertBitsEqual} call. */
+    public static float[] concat(float[]... parts) {
+        int n = 0;
+        for (float[] p : parts) {
+            n += p.length;
+        }
+        float[] all = new float[n];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, all, at, p.length);
+            at += p.length;
+        }
+        return all;
+    }
 }
