@@ -23,6 +23,9 @@ public interface Backend extends AutoCloseable {
     /** Matrix products in the three layouts training needs. */
     GemmOps gemm();
 
+    /** Embedding, RMSNorm, RoPE, attention, softmax and residual ops of the dense transformer. */
+    TransformerOps transformer();
+
     /** Releases threads and device memory. */
     @Override
     void close();

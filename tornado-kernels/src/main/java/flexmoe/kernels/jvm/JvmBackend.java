@@ -2,16 +2,19 @@ package flexmoe.kernels.jvm;
 
 import flexmoe.kernels.Backend;
 import flexmoe.kernels.GemmOps;
+import flexmoe.kernels.TransformerOps;
 
 /** The always-present backend: kernel bodies on the JVM's threads, Vector API for the hot kernels. */
 public final class JvmBackend implements Backend {
 
     private final ParallelRunner runner;
     private final GemmOps gemm;
+    private final TransformerOps transformer;
 
     public JvmBackend(int threads) {
         this.runner = new ParallelRunner(threads);
         this.gemm = new JvmGemmOps(runner);
+        this.transformer = new JvmTransformerOps(runner);
     }
 
     @Override
@@ -33,6 +36,11 @@ public final class JvmBackend implements Backend {
     @Override
     public GemmOps gemm() {
         return gemm;
+    }
+
+    @Override
+    public TransformerOps transformer() {
+        return transformer;
     }
 
     @Override
