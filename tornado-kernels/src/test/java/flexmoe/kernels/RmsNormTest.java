@@ -92,8 +92,8 @@ class RmsNormTest {
                     dwExpected[c] += dw0[c];
                 }
                 String what = rows + "x" + dim;
-                assertClose("dx " + what, dx, 5, dxExpected, 0, n, 1e-4, 1e-3);
-                assertClose("dw " + what, dw, 4, dwExpected, 0, dim, 1e-4, 1e-3);
+                assertClose("dx " + what, dx, 5, dxExpected, 0, n, 2e-5, 1e-4);
+                assertClose("dw " + what, dw, 4, dwExpected, 0, dim, 2e-5, 1e-4);
             }
         }
     }
