@@ -27,7 +27,7 @@ public final class EmbeddingKernels {
      * {@code dTable[ids[t], c] += dOut[t, c]} for every token t and every column c of column block {@code block}
      * ({@code [block * width, min(D, (block + 1) * width))}). Shapes: {@code ids [T]}, {@code dOut [T, D]},
      * {@code dTable [V, D]}; dTable ACCUMULATED (a parameter gradient). Rows of ids that do not occur are not
-     * touched.
+     * touched, so a TornadoVM graph must move dTable in and out (read-modify-write), never as output only.
      *
      * <p>Parallel over column blocks, not tokens: a repeated id makes a token-parallel scatter-add race. Each
      * element receives its contributions in token order, so the bits do not depend on {@code width}: width 1

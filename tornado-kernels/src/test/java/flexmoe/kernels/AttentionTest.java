@@ -154,9 +154,7 @@ class AttentionTest {
         int m = 4, start = seq - m, capacity = 16;
         float[] q = uniform(rng, n, 1), k = uniform(rng, n, 1), v = uniform(rng, n, 1);
         float[] full = poisoned(n), lse = poisoned(batch * heads * seq);
-        try (Backend backend = Backends.create("jvm", 1)) {
-            backend.transformer().attentionForward(q, 0, k, 0, v, 0, full, 0, lse, 0, batch, seq, dim, heads);
-        }
+        plainForward(q, k, v, full, lse, batch, seq, heads, headDim);
         float[] qNew = new float[batch * m * dim];
         float[] kCache = poisoned(batch * capacity * dim), vCache = poisoned(batch * capacity * dim);
         for (int b = 0; b < batch; b++) {
@@ -181,6 +179,97 @@ class AttentionTest {
                 assertBitsEqual("lse " + b + "," + h,
                         Arrays.copyOfRange(lseNew, (b * heads + h) * m, (b * heads + h + 1) * m),
                         Arrays.copyOfRange(lse, from, from + m));
+            }
+        }
+    }
+
+    /** The plain bodies, one call per row, as a TornadoVM launcher would run them. */
+    static void plainForward(float[] q, float[] k, float[] v, float[] out, float[] lse, int batch, int seq, int heads,
+                             int headDim) {
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < seq; i++) {
+                    AttentionKernels.attentionRow(b, h, i, q, 0, k, 0, v, 0, out, 0, lse, 0, seq, seq, heads, headDim,
+                            new int[] {0});
+                }
+            }
+        }
+    }
+
+    @Test
+    void jvmVectorPathMatchesThePlainBodies() {
+        SplittableRandom rng = new SplittableRandom(6);
+        // hd below, at, between and above vector widths (4, 8, 16 lanes) so both the vector loops and the
+        // scalar tails run.
+        int[][] shapes = {{1, 3, 2, 1}, {2, 9, 1, 7}, {1, 20, 2, 16}, {2, 33, 2, 20}, {1, 40, 1, 64}, {1, 11, 2, 67}};
+        try (Backend backend = Backends.create("jvm", 2)) {
+            for (int[] s : shapes) {
+                int batch = s[0], seq = s[1], heads = s[2], headDim = s[3], dim = heads * headDim;
+                int n = batch * seq * dim, stats = batch * heads * seq;
+                float[] q = uniform(rng, n, 2), k = uniform(rng, n, 2), v = uniform(rng, n, 1);
+                float[] dOut = uniform(rng, n, 1);
+                float[] out = poisoned(n), lse = poisoned(stats), delta = poisoned(stats);
+                float[] dq = poisoned(n), dk = poisoned(n), dv = poisoned(n);
+                TransformerOps ops = backend.transformer();
+                ops.attentionForward(q, 0, k, 0, v, 0, out, 0, lse, 0, batch, seq, dim, heads);
+                ops.attentionBackward(q, 0, k, 0, v, 0, out, 0, lse, 0, dOut, 0, delta, 0, dq, 0, dk, 0, dv, 0,
+                        batch, seq, dim, heads);
+
+                float[] pOut = poisoned(n), pLse = poisoned(stats), pDelta = poisoned(stats);
+                float[] pDq = poisoned(n), pDk = poisoned(n), pDv = poisoned(n);
+                plainForward(q, k, v, pOut, pLse, batch, seq, heads, headDim);
+                for (int b = 0; b < batch; b++) {
+                    for (int h = 0; h < heads; h++) {
+                        for (int i = 0; i < seq; i++) {
+                            AttentionKernels.attentionDeltaRow(b, h, i, pOut, 0, dOut, 0, pDelta, 0, seq, heads,
+                                    headDim);
+                        }
+                        for (int i = 0; i < seq; i++) {
+                            AttentionKernels.attentionBackwardQueryRow(b, h, i, q, 0, k, 0, v, 0, pLse, 0, dOut, 0,
+                                    pDelta, 0, pDq, 0, seq, heads, headDim);
+                            AttentionKernels.attentionBackwardKeyRow(b, h, i, q, 0, k, 0, v, 0, pLse, 0, dOut, 0,
+                                    pDelta, 0, pDk, 0, pDv, 0, seq, heads, headDim);
+                        }
+                    }
+                }
+                String what = Arrays.toString(s);
+                assertClose("out " + what, out, pOut, 2e-6, 1e-5);
+                assertClose("lse " + what, lse, pLse, 2e-6, 1e-5);
+                assertClose("dq " + what, dq, pDq, 2e-6, 1e-4);
+                assertClose("dk " + what, dk, pDk, 2e-6, 1e-4);
+                assertClose("dv " + what, dv, pDv, 2e-6, 1e-4);
+            }
+        }
+    }
+
+    @Test
+    void sameBitsBeforeAndAfterJitCompilation() {
+        // The first call runs (partly) interpreted, later ones JIT-compiled: a reduction whose order depends on
+        // the compilation mode (Vector API reduceLanes) would change the bits here.
+        SplittableRandom rng = new SplittableRandom(7);
+        int batch = 1, seq = 24, heads = 2, headDim = 64, dim = heads * headDim, n = batch * seq * dim;
+        int stats = batch * heads * seq;
+        float[] q = uniform(rng, n, 1), k = uniform(rng, n, 1), v = uniform(rng, n, 1), dOut = uniform(rng, n, 1);
+        float[] first = null;
+        try (Backend backend = Backends.create("jvm", 1)) {
+            for (int call = 0; call < 300; call++) {
+                float[] out = poisoned(n), lse = poisoned(stats), delta = poisoned(stats);
+                float[] dq = poisoned(n), dk = poisoned(n), dv = poisoned(n);
+                TransformerOps ops = backend.transformer();
+                ops.attentionForward(q, 0, k, 0, v, 0, out, 0, lse, 0, batch, seq, dim, heads);
+                ops.attentionBackward(q, 0, k, 0, v, 0, out, 0, lse, 0, dOut, 0, delta, 0, dq, 0, dk, 0, dv, 0,
+                        batch, seq, dim, heads);
+                float[] all = new float[4 * n + 2 * stats];
+                int at = 0;
+                for (float[] a : new float[][] {out, lse, delta, dq, dk, dv}) {
+                    System.arraycopy(a, 0, all, at, a.length);
+                    at += a.length;
+                }
+                if (first == null) {
+                    first = all;
+                } else if (call % 50 == 49) {
+                    assertBitsEqual("call " + call + " vs first call", all, first);
+                }
             }
         }
     }

@@ -9,10 +9,10 @@ import flexmoe.kernels.SoftmaxKernels;
 import flexmoe.kernels.TransformerOps;
 
 /**
- * Transformer operations on the JVM: the plain bodies, split across the worker threads. Row bodies are
- * parallel over rows; the reductions over tokens (dTable, dw) are parallel over blocks of columns with the
- * tokens looped in order inside, so no two chunks write one element and the bits do not depend on the
- * thread count.
+ * Transformer operations on the JVM: the plain bodies split across the worker threads, except attention,
+ * which runs the Vector API version of its bodies ({@link JvmAttention}). Row bodies are parallel over rows;
+ * the reductions over tokens (dTable, dw) are parallel over blocks of columns with the tokens looped in order
+ * inside, so no two chunks write one element and the bits do not depend on the thread count.
  */
 final class JvmTransformerOps implements TransformerOps {
 
@@ -23,9 +23,6 @@ final class JvmTransformerOps implements TransformerOps {
     private static final int COLUMN_BLOCK = 64;
 
     private final ParallelRunner runner;
-
-    /** Training attention: every query block starts at position 0 of its sequence. */
-    private final int[] queryStartZero = {0};
 
     JvmTransformerOps(ParallelRunner runner) {
         this.runner = runner;
@@ -137,13 +134,11 @@ final class JvmTransformerOps implements TransformerOps {
         TransformerOps.checkAttentionForward(q, qOff, k, kOff, v, vOff, out, outOff, lse, lseOff, batch, seq, dim,
                 heads);
         int headDim = dim / heads;
-        int[] start0 = queryStartZero;
         runner.forRange(batch * heads * seq, attentionGrain(seq, headDim), (start, end) -> {
             for (int r = start; r < end; r++) {
-                int i = r % seq;
                 int bh = r / seq;
-                AttentionKernels.attentionRow(bh / heads, bh % heads, i, q, qOff, k, kOff, v, vOff, out, outOff,
-                        lse, lseOff, seq, seq, heads, headDim, start0);
+                JvmAttention.attentionRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v, vOff, out, outOff,
+                        lse, lseOff, seq, seq, heads, headDim, 0);
             }
         });
     }
@@ -168,14 +163,14 @@ final class JvmTransformerOps implements TransformerOps {
         runner.forRange(rows, grain, (start, end) -> {
             for (int r = start; r < end; r++) {
                 int bh = r / seq;
-                AttentionKernels.attentionBackwardQueryRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v,
+                JvmAttention.backwardQueryRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v,
                         vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dq, dqOff, seq, heads, headDim);
             }
         });
         runner.forRange(rows, grain, (start, end) -> {
             for (int r = start; r < end; r++) {
                 int bh = r / seq;
-                AttentionKernels.attentionBackwardKeyRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v,
+                JvmAttention.backwardKeyRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v,
                         vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dk, dkOff, dv, dvOff, seq, heads,
                         headDim);
             }
