@@ -29,6 +29,9 @@ public interface Backend extends AutoCloseable {
     /** Mixture-of-experts operations: SwiGLU, the FlexOlmo router, dropless dispatch. */
     MoeOps moe();
 
+    /** Embedding, RMSNorm, RoPE, attention, softmax and residual ops of the dense transformer. */
+    TransformerOps transformer();
+
     /** Releases threads and device memory. */
     @Override
     void close();

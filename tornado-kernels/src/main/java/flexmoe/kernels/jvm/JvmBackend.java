@@ -4,6 +4,7 @@ import flexmoe.kernels.Backend;
 import flexmoe.kernels.GemmOps;
 import flexmoe.kernels.MoeOps;
 import flexmoe.kernels.TrainingOps;
+import flexmoe.kernels.TransformerOps;
 
 /** The always-present backend: kernel bodies on the JVM's threads, Vector API for the hot kernels. */
 public final class JvmBackend implements Backend {
@@ -12,12 +13,14 @@ public final class JvmBackend implements Backend {
     private final GemmOps gemm;
     private final TrainingOps training;
     private final MoeOps moe;
+    private final TransformerOps transformer;
 
     public JvmBackend(int threads) {
         this.runner = new ParallelRunner(threads);
         this.gemm = new JvmGemmOps(runner);
         this.training = new JvmTrainingOps(runner);
         this.moe = new JvmMoeOps(runner);
+        this.transformer = new JvmTransformerOps(runner);
     }
 
     @Override
@@ -49,6 +52,11 @@ public final class JvmBackend implements Backend {
     @Override
     public MoeOps moe() {
         return moe;
+    }
+
+    @Override
+    public TransformerOps transformer() {
+        return transformer;
     }
 
     @Override
