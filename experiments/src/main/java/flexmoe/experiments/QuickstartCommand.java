@@ -29,15 +29,16 @@ final class QuickstartCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        try (Backend backend = Backends.create(backendName, nThreads)) {
+        try (Backend backend = Backends.create(backendName, nThreads);
+             Backend reference = Backends.create("reference", 1)) {
             System.out.println("flexmoe quickstart on " + backend.device());
             System.out.println();
-            System.out.println("Kernel self-check (backend vs plain kernel bodies):");
-            List<KernelSelfCheck.Result> results = KernelSelfCheck.run(backend, seed);
+            System.out.println("Kernel self-check (" + backend.name() + " vs the plain kernel bodies, same inputs):");
+            List<KernelSelfCheck.Result> results = KernelSelfCheck.run(backend, reference, seed);
             int failed = 0;
             for (KernelSelfCheck.Result r : results) {
-                System.out.printf("  %-28s %-14s max |diff| %.2e  %s%n", r.kernel(), r.shape(), r.maxAbsError(),
-                        r.passed() ? "ok" : "FAILED (tolerance " + r.tolerance() + ")");
+                System.out.printf("  %-30s %-10s max |diff| %.2e  %s%n", r.kernel(), r.output(), r.maxAbsError(),
+                        r.passed() ? "ok" : "FAILED (tolerance " + String.format("%.1e", r.tolerance()) + ")");
                 failed += r.passed() ? 0 : 1;
             }
             System.out.println();

@@ -22,6 +22,6 @@ public final class JvmBackendProvider implements BackendProvider {
 
     @Override
     public Backend create(int threads) {
-        return new JvmBackend(threads);
+        return new JvmBackend(threads, true);
     }
 }

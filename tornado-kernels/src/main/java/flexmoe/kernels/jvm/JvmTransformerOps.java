@@ -10,7 +10,8 @@ import flexmoe.kernels.TransformerOps;
 
 /**
  * Transformer operations on the JVM: the plain bodies split across the worker threads, except attention,
- * which runs the Vector API version of its bodies ({@link JvmAttention}). Row bodies are parallel over rows;
+ * which runs the Vector API version of its bodies ({@link JvmAttention}) unless the backend is the
+ * reference. Row bodies are parallel over rows;
  * the reductions over tokens (dTable, dw) are parallel over blocks of columns with the tokens looped in order
  * inside, so no two chunks write one element and the bits do not depend on the thread count.
  */
@@ -22,10 +23,16 @@ final class JvmTransformerOps implements TransformerOps {
     /** Columns per block for the token reductions: a few cache lines of each row, touched once per token. */
     private static final int COLUMN_BLOCK = 64;
 
-    private final ParallelRunner runner;
+    /** The queries of a training call start at position 0 (the body's KV-cache offset holder). */
+    private static final int[] QUERY_START_ZERO = {0};
 
-    JvmTransformerOps(ParallelRunner runner) {
+    private final ParallelRunner runner;
+    private final boolean vectorized;
+
+    /** {@code vectorized}: attention through {@link JvmAttention}; else the plain bodies (the reference). */
+    JvmTransformerOps(ParallelRunner runner, boolean vectorized) {
         this.runner = runner;
+        this.vectorized = vectorized;
     }
 
     @Override
@@ -137,8 +144,13 @@ final class JvmTransformerOps implements TransformerOps {
         runner.forRange(batch * heads * seq, attentionGrain(seq, headDim), (start, end) -> {
             for (int r = start; r < end; r++) {
                 int bh = r / seq;
-                JvmAttention.attentionRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v, vOff, out, outOff,
-                        lse, lseOff, seq, seq, heads, headDim, 0);
+                if (vectorized) {
+                    JvmAttention.attentionRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v, vOff, out,
+                            outOff, lse, lseOff, seq, seq, heads, headDim, 0);
+                } else {
+                    AttentionKernels.attentionRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v, vOff, out,
+                            outOff, lse, lseOff, seq, seq, heads, headDim, QUERY_START_ZERO);
+                }
             }
         });
     }
@@ -163,16 +175,27 @@ final class JvmTransformerOps implements TransformerOps {
         runner.forRange(rows, grain, (start, end) -> {
             for (int r = start; r < end; r++) {
                 int bh = r / seq;
-                JvmAttention.backwardQueryRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v,
-                        vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dq, dqOff, seq, heads, headDim);
+                if (vectorized) {
+                    JvmAttention.backwardQueryRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v,
+                            vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dq, dqOff, seq, heads, headDim);
+                } else {
+                    AttentionKernels.attentionBackwardQueryRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff,
+                            v, vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dq, dqOff, seq, heads, headDim);
+                }
             }
         });
         runner.forRange(rows, grain, (start, end) -> {
             for (int r = start; r < end; r++) {
                 int bh = r / seq;
-                JvmAttention.backwardKeyRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v,
-                        vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dk, dkOff, dv, dvOff, seq, heads,
-                        headDim);
+                if (vectorized) {
+                    JvmAttention.backwardKeyRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v,
+                            vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dk, dkOff, dv, dvOff, seq, heads,
+                            headDim);
+                } else {
+                    AttentionKernels.attentionBackwardKeyRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v,
+                            vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dk, dkOff, dv, dvOff, seq, heads,
+                            headDim);
+                }
             }
         });
     }
