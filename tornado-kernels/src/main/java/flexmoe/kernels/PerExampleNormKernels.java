@@ -41,36 +41,39 @@ public final class PerExampleNormKernels {
      */
     public static void ghostRow(int s, float[] a, int aOff, float[] g, int gOff, int[] seg, int examples,
                                 int din, int dout, float[] partial) {
+        // One exit and one store of partial[s] (TornadoVM rule): TornadoVM 5.2.0 mis-compiled the earlier
+        // form, an early "partial[s] = 0; return;" for rows outside every example. Its OpenCL ran that block
+        // after the normal path too, overwriting every share with 0 (see PerExampleNormLaunchers).
         int start = segmentStart(s, seg, examples);
-        if (start < 0) {
-            partial[s] = 0f;
-            return;
-        }
-        int as = aOff + s * din;
-        int gs = gOff + s * dout;
-        float cross = 0f;
-        for (int t = start; t < s; t++) {
-            int at = aOff + t * din;
-            int gt = gOff + t * dout;
+        float share = 0f;
+        if (start >= 0) {
+            int as = aOff + s * din;
+            int gs = gOff + s * dout;
+            float cross = 0f;
+            for (int t = start; t < s; t++) {
+                int at = aOff + t * din;
+                int gt = gOff + t * dout;
+                float aa = 0f;
+                for (int j = 0; j < din; j++) {
+                    aa += a[as + j] * a[at + j];
+                }
+                float gg = 0f;
+                for (int j = 0; j < dout; j++) {
+                    gg += g[gs + j] * g[gt + j];
+                }
+                cross += aa * gg;
+            }
             float aa = 0f;
             for (int j = 0; j < din; j++) {
-                aa += a[as + j] * a[at + j];
+                aa += a[as + j] * a[as + j];
             }
             float gg = 0f;
             for (int j = 0; j < dout; j++) {
-                gg += g[gs + j] * g[gt + j];
+                gg += g[gs + j] * g[gs + j];
             }
-            cross += aa * gg;
+            share = aa * gg + 2f * cross;
         }
-        float aa = 0f;
-        for (int j = 0; j < din; j++) {
-            aa += a[as + j] * a[as + j];
-        }
-        float gg = 0f;
-        for (int j = 0; j < dout; j++) {
-            gg += g[gs + j] * g[gs + j];
-        }
-        partial[s] = aa * gg + 2f * cross;
+        partial[s] = share;
     }
 
     /**

@@ -43,6 +43,10 @@ public final class TornadoBodiesCheck {
     static List<DeviceCase> cases() {
         List<DeviceCase> all = new ArrayList<>();
         all.addAll(GemmLaunchers.cases());
+        all.addAll(CrossEntropyLaunchers.cases());
+        all.addAll(AdamWLaunchers.cases());
+        all.addAll(GradNormLaunchers.cases());
+        all.addAll(PerExampleNormLaunchers.cases());
         return all;
     }
 

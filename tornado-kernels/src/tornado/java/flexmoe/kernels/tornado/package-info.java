@@ -17,6 +17,13 @@
  *       when calling the body;</li>
  *   <li>scalar arguments are compiled into the kernel as constants: values that change between calls go
  *       in an {@code int[]}/{@code float[]} holder;</li>
+ *   <li>the OpenCL kernel is named after the launcher method: a name that is an OpenCL C built-in
+ *       ({@code step}, {@code sign}, {@code clamp}, {@code mix}, {@code dot}, ...) fails
+ *       {@code clCreateKernel} (CL_INVALID_KERNEL_NAME) and TornadoVM 5.2.0 then crashes the JVM in the
+ *       OpenCL driver. Prefix launcher names with their group ({@code adamwStep});</li>
+ *   <li>prefer bodies with one exit: an early {@code return} after a store, inside nested conditions,
+ *       was compiled so that the return path's store also ran after the normal path
+ *       ({@code PerExampleNormKernels.ghostRow}, see {@link flexmoe.kernels.tornado.PerExampleNormLaunchers});</li>
  *   <li>2-D GEMM-like work ({@code @Parallel i}, {@code @Parallel j}) spreads over all compute units;
  *       a 1-D row loop with an inner column loop does not.</li>
  * </ul>
