@@ -21,7 +21,7 @@ public final class KernelSelfCheck {
     }
 
     // Sequences, length, width, heads, FFN width, experts, active experts, vocabulary, examples.
-    private static final int B = 2, S = 37, T = B * S, D = 48, H = 4, F = 40, E = 3, K = 2, V = 97;
+    private static final int B = 2, S = 37, T = B * S, D = 48, H = 2, F = 40, E = 3, K = 2, V = 97;
     private static final int GM = 67, GN = 45, GK = 129;
 
     private KernelSelfCheck() {
