@@ -43,6 +43,7 @@ public final class TornadoBodiesCheck {
     static List<DeviceCase> cases() {
         List<DeviceCase> all = new ArrayList<>();
         all.addAll(GemmLaunchers.cases());
+        all.addAll(TransformerLaunchers.cases());
         return all;
     }
 
