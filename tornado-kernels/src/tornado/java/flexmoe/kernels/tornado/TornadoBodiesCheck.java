@@ -44,6 +44,7 @@ public final class TornadoBodiesCheck {
         List<DeviceCase> all = new ArrayList<>();
         all.addAll(GemmLaunchers.cases());
         all.addAll(TransformerLaunchers.cases());
+        all.addAll(MoeLaunchers.cases());
         return all;
     }
 
