@@ -47,7 +47,10 @@ public final class TornadoBodiesCheck {
         all.addAll(AdamWLaunchers.cases());
         all.addAll(GradNormLaunchers.cases());
         all.addAll(PerExampleNormLaunchers.cases());
-        return all;
+        all.addAll(TransformerLaunchers.cases());
+        all.addAll(MoeLaunchers.cases());
+        // Every case's written arrays are copied in first: TornadoVM skips the transfer of write-only ones.
+        return CopyIn.all(all);
     }
 
     public static void main(String[] args) throws IOException {
