@@ -24,6 +24,11 @@
  *   <li>prefer bodies with one exit: an early {@code return} after a store, inside nested conditions,
  *       was compiled so that the return path's store also ran after the normal path
  *       ({@code PerExampleNormKernels.ghostRow}, see {@link flexmoe.kernels.tornado.PerExampleNormLaunchers});</li>
+ *   <li>an array a kernel only stores into is deduced write-only and is not copied to the device, whatever
+ *       the graph asks; the whole buffer is copied back, so elements the graph does not write (before an
+ *       output offset, after the output region) return as stale device memory. An output inside a larger
+ *       buffer must be written entirely by the graph or also read by it ({@link flexmoe.kernels.tornado.CopyIn}
+ *       does the latter for the check);</li>
  *   <li>2-D GEMM-like work ({@code @Parallel i}, {@code @Parallel j}) spreads over all compute units;
  *       a 1-D row loop with an inner column loop does not.</li>
  * </ul>
