@@ -2,7 +2,7 @@ package flexmoe.kernels;
 
 /**
  * Global gradient norm and clipping ({@code torch.nn.utils.clip_grad_norm_} semantics, see
- * {@link TrainingOps#clipFactor}).
+ * {@link TrainingOps#clipFactor}); the clip itself scales in place with {@link ResidualKernels#scale}.
  *
  * <p>The sum of squares is cut into fixed chunks of {@link #CHUNK} elements: one work item per chunk
  * writes {@code partial[c]}, and the host adds the partials in index order. The chunking depends only
@@ -35,13 +35,5 @@ public final class GradNormKernels {
             s += v * v;
         }
         partial[c] = s;
-    }
-
-    /**
-     * {@code x[off + i] *= factor[0]}. Shapes: {@code x [off + n]} updated in place, {@code factor [1]}
-     * (a holder: the clip factor changes every step).
-     */
-    public static void scale(int i, float[] x, int off, float[] factor) {
-        x[off + i] = x[off + i] * factor[0];
     }
 }

@@ -5,6 +5,7 @@ import flexmoe.kernels.CrossEntropyKernels;
 import flexmoe.kernels.GradNormKernels;
 import flexmoe.kernels.KernelArgs;
 import flexmoe.kernels.PerExampleNormKernels;
+import flexmoe.kernels.ResidualKernels;
 import flexmoe.kernels.TrainingOps;
 
 /**
@@ -187,7 +188,7 @@ final class JvmTrainingOps implements TrainingOps {
     private void scaleUnchecked(float[] x, int off, int n, float[] factor) {
         runner.forRange(n, ELEMENT_GRAIN, (start, end) -> {
             for (int i = start; i < end; i++) {
-                GradNormKernels.scale(i, x, off, factor);
+                ResidualKernels.scale(i, x, off, factor, x, off);
             }
         });
     }

@@ -1,6 +1,7 @@
 package flexmoe.kernels.tornado;
 
 import flexmoe.kernels.GradNormKernels;
+import flexmoe.kernels.ResidualKernels;
 import java.util.ArrayList;
 import java.util.List;
 import uk.ac.manchester.tornado.api.annotations.Parallel;
@@ -26,7 +27,7 @@ public final class GradNormLaunchers {
     /** {@code x[off + i] *= factor[0]} for {@code i < n}. */
     public static void gradNormScale(float[] x, int off, int n, float[] factor) {
         for (@Parallel int i = 0; i < n; i++) {
-            GradNormKernels.scale(i, x, off, factor);
+            ResidualKernels.scale(i, x, off, factor, x, off);
         }
     }
 
