@@ -333,13 +333,16 @@ public final class PackedSequences {
             this.width = tokenWidth(vocabSize);
             this.tokenizer = tokenizer;
             this.pending = new int[seqLen + 1];
+            Path t = null;
             try {
                 Files.createDirectories(this.target.getParent());
-                this.temp = Files.createTempFile(this.target.getParent(), "." + this.target.getFileName() + ".", ".tmp");
-                this.channel = FileChannel.open(temp, StandardOpenOption.WRITE);
+                t = AtomicFiles.tempFileFor(this.target);
+                this.channel = FileChannel.open(t, StandardOpenOption.WRITE);
             } catch (IOException e) {
+                deleteQuietly(t);
                 throw new CorpusException(target + ": cannot write: " + e.getMessage(), e);
             }
+            this.temp = t;
         }
 
         /** Appends tokens {@code ids[from, to)}; each must be in {@code [0, vocabSize)}. */
@@ -440,6 +443,16 @@ public final class PackedSequences {
                 }
             } catch (IOException e) {
                 throw new CorpusException(temp + ": cannot remove the temporary file: " + e.getMessage(), e);
+            }
+        }
+
+        private static void deleteQuietly(Path p) {
+            if (p != null) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // the original error is the one to report
+                }
             }
         }
 

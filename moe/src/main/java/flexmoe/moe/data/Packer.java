@@ -223,7 +223,7 @@ public final class Packer {
         m.put("corpus", corpus);
 
         Path target = outDir.resolve(manifestName(result.domain()));
-        Path temp = Files.createTempFile(outDir, "." + target.getFileName() + ".", ".tmp");
+        Path temp = AtomicFiles.tempFileFor(target);
         String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m) + "\n";
         Files.writeString(temp, json);
         return new Path[] {temp, target};

@@ -116,6 +116,13 @@ class PackedSequencesTest {
         assertThat(PackedSequences.load(first).sequenceCount()).isEqualTo(2);
     }
 
+    @Test
+    void packedFilesGetTheSamePermissionsAsAnyNewFile() throws IOException {
+        Path packed = write("a.bin", 10, 2, new int[] {1, 2, 3});
+        Path plain = Files.createFile(dir.resolve("plain"));
+        assertThat(Files.getPosixFilePermissions(packed)).isEqualTo(Files.getPosixFilePermissions(plain));
+    }
+
     // ---- validation on load ----
 
     private Path valid() {
