@@ -40,10 +40,10 @@ final class DataPackCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory.")
     Path out;
 
-    @Option(names = "--domains", split = ",", paramLabel = "A,B", description = "Domains to pack (default: all).")
+    @Option(names = "--domains", split = ",", paramLabel = "DOMAIN", description = "Domains to pack (default: all).")
     List<String> domains;
 
-    @Option(names = "--splits", split = ",", paramLabel = "S", defaultValue = "train,valid,test",
+    @Option(names = "--splits", split = ",", paramLabel = "SPLIT", defaultValue = "train,valid,test",
             description = "Splits to write (default: ${DEFAULT-VALUE}).")
     List<String> splits;
 
