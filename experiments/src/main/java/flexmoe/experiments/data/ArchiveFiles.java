@@ -110,7 +110,8 @@ final class ArchiveFiles {
         List<Entry> entries = new ArrayList<>();
         TarArchiveInputStream tar = new TarArchiveInputStream(in);
         for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
-            if (!e.isFile()) {
+            // isFile() alone also accepts symbolic and hard links; their "content" is empty.
+            if (!e.isFile() || e.isSymbolicLink() || e.isLink()) {
                 continue;
             }
             String path = e.getName();

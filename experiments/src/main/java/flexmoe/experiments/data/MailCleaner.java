@@ -67,8 +67,7 @@ final class MailCleaner {
         if (body.isBlank()) {
             return "";
         }
-        String post = subject.isBlank() ? body : scrub(subject) + "\n\n" + body;
-        return post;
+        return subject.isBlank() ? body : scrub(subject).strip() + "\n\n" + body.strip();
     }
 
     private static String body(String[] lines) {

@@ -25,6 +25,7 @@ final class RestCleaner {
                     + "|toctree::.*|testsetup::.*|testcleanup::.*|only::.*|raw::.*|include::.*|\\|[^|]+\\|.*|[^:]*)$");
     /** Other directives ({@code note}, {@code code-block}, {@code versionadded}): the line goes, the body stays. */
     private static final Pattern DIRECTIVE_LINE = Pattern.compile("^\\s*\\.\\.\\s+[\\w-]+::.*$");
+    private static final Pattern BLANK_LINES = Pattern.compile("\n{3,}");
     private static final Pattern ADORNMENT = Pattern.compile("^([=*\\-~^\"'`#+.:_])\\1{2,}\\s*$");
 
     private RestCleaner() {
@@ -48,7 +49,8 @@ final class RestCleaner {
             }
             kept.add(LINK.matcher(roles(line)).replaceAll("$1"));
         }
-        return String.join("\n", kept);
+        // Removed directives leave runs of blank lines behind.
+        return BLANK_LINES.matcher(String.join("\n", kept)).replaceAll("\n\n");
     }
 
     private static boolean nextIndented(String[] lines, int from) {
