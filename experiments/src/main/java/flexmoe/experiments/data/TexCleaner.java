@@ -49,6 +49,8 @@ final class TexCleaner {
     private static final Pattern SPACES = Pattern.compile("[ \\t]+");
     private static final Pattern LEADING_SPACE = Pattern.compile("(?m)^ +");
     private static final Pattern BLANK_LINES = Pattern.compile("\\n{3,}");
+    /** A dropped citation or reference leaves "test , regardless" or a line holding only the full stop. */
+    private static final Pattern ORPHAN_PUNCTUATION = Pattern.compile("(?:[ \\t]+|\\n)([,.;:])(?=\\s|$)");
     /** Math or a code run without its closing delimiter within this many characters is taken as a stray symbol. */
     private static final int MAX_MATH_CHARS = 20_000;
 
@@ -75,6 +77,7 @@ final class TexCleaner {
         c.run();
         String text = SPACES.matcher(c.out).replaceAll(" ");
         text = LEADING_SPACE.matcher(text).replaceAll("");
+        text = ORPHAN_PUNCTUATION.matcher(text).replaceAll("$1");
         return BLANK_LINES.matcher(text).replaceAll("\n\n");
     }
 

@@ -16,7 +16,7 @@ class TexCleanerTest {
                 """;
         assertThat(Cleaner.TEX.clean(tex)).isEqualTo("""
                 Programming in GP
-                The function foo$(x,\\&e)$ returns two values ; 50% of usersRoughly..
+                The function foo$(x,\\&e)$ returns two values; 50% of usersRoughly..
                 Display: $$\\sum_{n\\ge1} n^{-s}$$ and \\[ \\frac{a}{b} \\] end.""");
     }
 
@@ -60,6 +60,12 @@ class TexCleanerTest {
         String tex = "\\newcommand{\\pkg}[1]{{\\normalfont\\fontseries{b}\\selectfont #1}}\n"
                 + "\\def\\R{R}\nUse \\R{} and \\GP with ``quotes'' and \\verb|a{b}|.\n";
         assertThat(Cleaner.TEX.clean(tex)).isEqualTo("Use R and GP with \"quotes\" and a{b}.");
+    }
+
+    @Test
+    void punctuationLeftAloneByADroppedCitationJoinsItsSentence() {
+        assertThat(Cleaner.TEX.clean("the trend test \\citep{ca} , regardless\nof equilibrium\n\\citep{hw}.\nNext."))
+                .isEqualTo("the trend test, regardless\nof equilibrium.\nNext.");
     }
 
     @Test
