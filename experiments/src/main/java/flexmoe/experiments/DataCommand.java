@@ -8,8 +8,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code flexmoe data ...}: corpora in, training sequences out. */
 @Command(name = "data", mixinStandardHelpOptions = true,
-        description = "Work with corpora: inspect one, pack it into training sequences.",
-        subcommands = {DataInspectCommand.class, DataPackCommand.class})
+        description = "Work with corpora: build FlexMix-mini, inspect a corpus, pack it into training sequences.",
+        subcommands = {FlexMixMiniCommand.class, DataInspectCommand.class, DataPackCommand.class})
 final class DataCommand implements Callable<Integer> {
 
     @Spec

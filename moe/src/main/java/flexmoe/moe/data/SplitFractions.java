@@ -75,6 +75,13 @@ public record SplitFractions(double train, double valid, double test) {
         return (bits >>> 11) * 0x1.0p-53;
     }
 
+    /** The rule in words, for manifests: which bits, which thresholds. */
+    public String describeRule() {
+        return String.format(java.util.Locale.ROOT,
+                "sha256(UTF-8 text): first 53 bits as a fraction u; u < %.6g train, u < %.6g valid, else test",
+                train, train + valid);
+    }
+
     @Override
     public String toString() {
         return train + "," + valid + "," + test;
