@@ -32,19 +32,30 @@ final class VectorGemm {
     /** Columns of the micro-tile: two vectors. */
     static final int NR = 2 * L;
     /** K block: a {@code KC x NR} B micro-panel (32 KiB with 512-bit vectors) must stay in L1. */
-    static final int KC = Integer.getInteger("g.kc", 256);
+    static final int KC = 256;
+    /**
+     * Packed strips (and rows of packed A) start one cache line past a multiple of 4 KiB apart: stores to
+     * addresses a multiple of 4 KiB apart from the loads in flight falsely alias, which made packing 4x
+     * slower (measured 0.34 vs 0.08 ns per float).
+     */
+    static final int PAD = 16;
+    /** Row stride of A packed row by row (layouts that store A as [m,k]). */
+    static final int ARS = KC + PAD;
     /** M block: the packed {@code MC x KC} A block (128 KiB) stays in L2 next to the B panel's working set. */
-    static final int MC = Integer.getInteger("g.mc", 128);
+    static int MC = 128;
     /** N block: the widest tile; the packed {@code KC x NC} B panel (1 MiB) is reused by all of a tile's rows. */
-    static final int NC = Integer.getInteger("g.nc", 1024);
+    static int NC = 1024;
     /** Below this many multiply-adds the plain bodies are as fast as packing. */
     static final long SMALL = 4096;
     /** Row chunks of a panel carry at least this many FLOP (a chunk hand-off costs about a microsecond). */
     static final long MIN_CHUNK_FLOP = 1L << 21;
     /** Cut each panel's rows into at most this many chunks, so two or more threads balance. */
-    static final int TARGET_CHUNKS = Integer.getInteger("g.tiles", 8);
+    static int TARGET_CHUNKS = 8;
+    static int POUTER = 1;
     /** Floats per B-packing chunk. */
     static final long PACK_CHUNK = 1L << 15;
+    static int PANEL_CAP = 1 << 20;
+    static int SHARED_A_CAP = 1 << 20;
 
     private final ParallelRunner runner;
     private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
@@ -55,13 +66,13 @@ final class VectorGemm {
 
     /** One thread's buffers: its private packed A block, and the B panel its own calls share with the workers. */
     private static final class Buffers {
-        final float[] a = new float[MC * KC];
+        final float[] a = new float[512 * ARS];
         final float[] tile = new float[MR * NR];
         private float[] panel;
 
-        float[] panel() {
-            if (panel == null) {
-                panel = new float[KC * roundUp(NC, NR)];
+        float[] panel(int size) {
+            if (panel == null || panel.length < size) {
+                panel = new float[size];
             }
             return panel;
         }
@@ -78,32 +89,89 @@ final class VectorGemm {
             return;
         }
         // Equal K blocks (k=300 -> 150+150, not 256+44): fewer passes over C for the same L1 footprint.
-        int kcStd = ceilDiv(k, ceilDiv(k, KC));
-        int rows = chunkRows(m, Math.min(n, NC), kcStd);
-        int chunks = ceilDiv(m, rows);
-        float[] pb = buffers.get().panel();
+        int kBlocks = ceilDiv(k, KC);
+        int kcStd = ceilDiv(k, kBlocks);
+        // Aᵀ·B: a K block of A is kc whole rows of A [k,m]. The threads pack it together once, reading
+        // whole rows, rather than each chunk packing its columns from short pieces at a large stride.
+        boolean shareA = transA && (long) ceilDiv(m, MR) * (MR * KC + PAD) <= SHARED_A_CAP;
+        int aBlock = shareA ? ceilDiv(m, MR) * (MR * kcStd + PAD) : 0;
+        Buffers own = buffers.get();
         for (int jc = 0; jc < n; jc += NC) {
             int j0 = jc;
             int nc = Math.min(NC, n - jc);
-            for (int p0 = 0; p0 < k; p0 += kcStd) {
-                int k0 = p0;
-                int kc = Math.min(kcStd, k - p0);
-                // Non-accumulating products must never read C: the first K block overwrites it.
-                boolean load = accumulate || p0 > 0;
-                // The threads pack one B panel together, then all share it (read from cache, never
-                // re-packed), each packing only its own rows of A.
-                runner.forRange(ceilDiv(nc, NR), ParallelRunner.grainFor((long) NR * kc, PACK_CHUNK), (s0, s1) ->
-                        packB(transB, b, bOff, n, k, k0, kc, j0, nc, s0, s1, pb));
+            int strips = ceilDiv(nc, NR);
+            int bBlock = strips * (NR * kcStd + PAD);
+            int blockSize = bBlock + aBlock;
+            // K blocks per phase: as many packed blocks as the shared buffer holds.
+            int group = Math.max(1, Math.min(kBlocks, PANEL_CAP / blockSize));
+            float[] pb = own.panel(group * blockSize);
+            // Pack work items per K block: B by strips ([n,k]) or by rows of B ([k,n]), then A by rows.
+            int stripsPerItem = ParallelRunner.grainFor((long) NR * kcStd, PACK_CHUNK);
+            int bRowsPerItem = ParallelRunner.grainFor(nc, PACK_CHUNK);
+            int aRowsPerItem = ParallelRunner.grainFor(m, PACK_CHUNK);
+            int bItems = transB ? ceilDiv(strips, stripsPerItem) : ceilDiv(kcStd, bRowsPerItem);
+            int perBlock = bItems + (shareA ? ceilDiv(kcStd, aRowsPerItem) : 0);
+            int[] chunk = chunking(m, nc, kcStd * group);
+            int rows = chunk[0];
+            int cols = chunk[1];
+            int chunksM = ceilDiv(m, rows);
+            int chunks = chunksM * ceilDiv(nc, cols);
+            for (int g0 = 0; g0 < kBlocks; g0 += group) {
+                int first = g0;
+                int last = Math.min(kBlocks, g0 + group);
+                // The threads pack the phase's blocks together, then all share them (read from cache, never
+                // re-packed); A stored [m,k] is packed per chunk instead, where it is used at once.
+                runner.forRange((last - first) * perBlock, 1, (t0, t1) -> {
+                    for (int t = t0; t < t1; t++) {
+                        int blk = first + t / perBlock;
+                        int item = t % perBlock;
+                        int p0 = blk * kcStd;
+                        int kc = Math.min(kcStd, k - p0);
+                        int base = (blk - first) * blockSize;
+                        if (item < bItems && transB) {
+                            for (int s = item * stripsPerItem, s1 = Math.min(strips, s + stripsPerItem); s < s1; s++) {
+                                packBRows(b, bOff, k, p0, kc, j0 + s * NR, Math.min(NR, nc - s * NR), pb,
+                                        base + s * (NR * kc + PAD));
+                            }
+                        } else if (item < bItems) {
+                            int from = item * bRowsPerItem;
+                            packBCols(b, bOff, n, p0, kc, from, Math.min(kc, from + bRowsPerItem), j0, nc, pb, base);
+                        } else {
+                            int from = (item - bItems) * aRowsPerItem;
+                            packACols(a, aOff, m, p0, kc, from, Math.min(kc, from + aRowsPerItem), 0, m, pb,
+                                    base + bBlock);
+                        }
+                    }
+                });
                 runner.forRange(chunks, 1, (c0, c1) -> {
                     Buffers buf = buffers.get();
-                    for (int ic = c0 * rows, i1 = Math.min(m, c1 * rows); ic < i1; ic += MC) {
-                        int mc = Math.min(MC, i1 - ic);
-                        if (transA) {
-                            packACols(a, aOff, m, k0, kc, ic, mc, buf.a);
-                        } else {
-                            packARows(a, aOff, k, k0, kc, ic, mc, buf.a);
+                    for (int ch = c0; ch < c1; ch++) {
+                        int i0 = (ch % chunksM) * rows;
+                        int jr0 = (ch / chunksM) * cols;
+                        int ncc = Math.min(cols, nc - jr0);
+                        for (int blk = first; blk < last; blk++) {
+                            int p0 = blk * kcStd;
+                            int kc = Math.min(kcStd, k - p0);
+                            // Non-accumulating products must never read C: the first K block overwrites it.
+                            boolean load = accumulate || p0 > 0;
+                            int base = (blk - first) * blockSize;
+                            int bo = base + jr0 / NR * (NR * kc + PAD);
+                            for (int ic = i0, i1 = Math.min(m, i0 + rows); ic < i1; ic += MC) {
+                                int mc = Math.min(MC, i1 - ic);
+                                float[] pa = buf.a;
+                                int ao = 0;
+                                if (shareA) {
+                                    pa = pb;
+                                    ao = base + bBlock + ic / MR * (MR * kc + PAD);
+                                } else if (transA) {
+                                    packACols(a, aOff, m, p0, kc, 0, kc, ic, mc, pa, 0);
+                                } else {
+                                    packARows(a, aOff, k, p0, kc, ic, mc, pa);
+                                }
+                                macro(kc, mc, ncc, pa, ao, !transA, pb, bo, c, cOff + ic * n + j0 + jr0, n, load,
+                                        buf.tile);
+                            }
                         }
-                        macro(kc, mc, nc, buf.a, pb, c, cOff + ic * n + j0, n, load, buf.tile);
                     }
                 });
             }
@@ -111,27 +179,42 @@ final class VectorGemm {
     }
 
     /**
-     * Rows per chunk of a {@code kc x nc} panel step, from the shape only (never the thread count): up to
-     * TARGET_CHUNKS chunks of at least MIN_CHUNK_FLOP, a multiple of MR.
+     * Chunk sizes {@code {rows, cols}} within a panel of {@code nc} columns, from the shape only (never the
+     * thread count): up to TARGET_CHUNKS chunks of at least MIN_CHUNK_FLOP per K block. Rows are split
+     * first, down to MC (a chunk re-reads the shared B panel once per MC rows); when that leaves too few
+     * chunks the columns are split too (each column chunk packs its own copy of the A block).
      */
-    static int chunkRows(int m, int nc, int kc) {
+    static int[] chunking(int m, int nc, int kc) {
         long flop = 2L * m * nc * kc;
         int target = (int) Math.max(1, Math.min(TARGET_CHUNKS, flop / MIN_CHUNK_FLOP));
-        return roundUp(ceilDiv(m, target), MR);
+        int rows = roundUp(ceilDiv(m, target), MR);
+        if (rows < MC) {
+            rows = Math.min(roundUp(m, MR), MC);
+        }
+        int chunksM = ceilDiv(m, rows);
+        int cols = roundUp(nc, NR);
+        if (chunksM < target) {
+            cols = Math.max(4 * NR, roundUp(ceilDiv(nc, ceilDiv(target, chunksM)), NR));
+        }
+        return new int[] {rows, cols};
     }
 
     /** All micro-tiles of one packed A block against one packed B panel. */
-    private static void macro(int kc, int mc, int nc, float[] pa, float[] pb, float[] c, int cBase, int ldc,
-                              boolean load, float[] tile) {
+    private static void macro(int kc, int mc, int nc, float[] pa, int paOff, boolean rowsA, float[] pb, int pbOff,
+                              float[] c, int cBase, int ldc, boolean load, float[] tile) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
-            int bo = jr * kc;
+            int bo = pbOff + jr / NR * (NR * kc + PAD);
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
-                int ao = ir * kc;
+                int ao = paOff + (rowsA ? ir * ARS : ir / MR * (MR * kc + PAD));
                 int co = cBase + ir * ldc + jr;
                 if (mr == MR && nr == NR) {
-                    kernel(kc, pa, ao, pb, bo, c, co, ldc, load);
+                    if (rowsA) {
+                        kernelRows(kc, pa, ao, pb, bo, c, co, ldc, load);
+                    } else {
+                        kernel(kc, pa, ao, pb, bo, c, co, ldc, load);
+                    }
                 } else {
                     // Edge: run the same kernel on a full scratch tile, copy only the valid part.
                     if (load) {
@@ -140,7 +223,11 @@ final class VectorGemm {
                             System.arraycopy(c, co + r * ldc, tile, r * NR, nr);
                         }
                     }
-                    kernel(kc, pa, ao, pb, bo, tile, 0, NR, load);
+                    if (rowsA) {
+                        kernelRows(kc, pa, ao, pb, bo, tile, 0, NR, load);
+                    } else {
+                        kernel(kc, pa, ao, pb, bo, tile, 0, NR, load);
+                    }
                     for (int r = 0; r < mr; r++) {
                         System.arraycopy(tile, r * NR, c, co + r * ldc, nr);
                     }
@@ -156,29 +243,9 @@ final class VectorGemm {
      */
     private static void kernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] c, int co, int ldc,
                                boolean load) {
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
-        if (load) {
-            c00 = FloatVector.fromArray(S, c, co);
-            c01 = FloatVector.fromArray(S, c, co + L);
-            c10 = FloatVector.fromArray(S, c, co + ldc);
-            c11 = FloatVector.fromArray(S, c, co + ldc + L);
-            c20 = FloatVector.fromArray(S, c, co + 2 * ldc);
-            c21 = FloatVector.fromArray(S, c, co + 2 * ldc + L);
-            c30 = FloatVector.fromArray(S, c, co + 3 * ldc);
-            c31 = FloatVector.fromArray(S, c, co + 3 * ldc + L);
-            c40 = FloatVector.fromArray(S, c, co + 4 * ldc);
-            c41 = FloatVector.fromArray(S, c, co + 4 * ldc + L);
-            c50 = FloatVector.fromArray(S, c, co + 5 * ldc);
-            c51 = FloatVector.fromArray(S, c, co + 5 * ldc + L);
-            c60 = FloatVector.fromArray(S, c, co + 6 * ldc);
-            c61 = FloatVector.fromArray(S, c, co + 6 * ldc + L);
-            c70 = FloatVector.fromArray(S, c, co + 7 * ldc);
-            c71 = FloatVector.fromArray(S, c, co + 7 * ldc + L);
-        } else {
-            FloatVector z = FloatVector.zero(S);
-            c00 = z; c01 = z; c10 = z; c11 = z; c20 = z; c21 = z; c30 = z; c31 = z;
-            c40 = z; c41 = z; c50 = z; c51 = z; c60 = z; c61 = z; c70 = z; c71 = z;
-        }
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
         int ai = ao;
         int bi = bo;
         for (int p = 0; p < kc; p++) {
@@ -211,6 +278,24 @@ final class VectorGemm {
             ai += MR;
             bi += NR;
         }
+        if (load) {
+            c00 = c00.add(FloatVector.fromArray(S, c, co));
+            c01 = c01.add(FloatVector.fromArray(S, c, co + L));
+            c10 = c10.add(FloatVector.fromArray(S, c, co + ldc));
+            c11 = c11.add(FloatVector.fromArray(S, c, co + ldc + L));
+            c20 = c20.add(FloatVector.fromArray(S, c, co + 2 * ldc));
+            c21 = c21.add(FloatVector.fromArray(S, c, co + 2 * ldc + L));
+            c30 = c30.add(FloatVector.fromArray(S, c, co + 3 * ldc));
+            c31 = c31.add(FloatVector.fromArray(S, c, co + 3 * ldc + L));
+            c40 = c40.add(FloatVector.fromArray(S, c, co + 4 * ldc));
+            c41 = c41.add(FloatVector.fromArray(S, c, co + 4 * ldc + L));
+            c50 = c50.add(FloatVector.fromArray(S, c, co + 5 * ldc));
+            c51 = c51.add(FloatVector.fromArray(S, c, co + 5 * ldc + L));
+            c60 = c60.add(FloatVector.fromArray(S, c, co + 6 * ldc));
+            c61 = c61.add(FloatVector.fromArray(S, c, co + 6 * ldc + L));
+            c70 = c70.add(FloatVector.fromArray(S, c, co + 7 * ldc));
+            c71 = c71.add(FloatVector.fromArray(S, c, co + 7 * ldc + L));
+        }
         c00.intoArray(c, co);
         c01.intoArray(c, co + L);
         c10.intoArray(c, co + ldc);
@@ -229,83 +314,136 @@ final class VectorGemm {
         c71.intoArray(c, co + 7 * ldc + L);
     }
 
-    /** A stored [m,k] (lda = k): rows ic.., columns p0.. into MR-row strips, {@code dst[s*MR*kc + p*MR + r]}. */
+    /**
+     * As {@link #kernel} with A packed row by row ({@code pa[ao + r*ARS + p]}), so that A stored [m,k]
+     * is packed by plain copies. The 8 x 2-vector micro-kernel: {@code C[8, NR] (load ? += : =) sum_p A[p][0..8) ⊗ B[p][0..NR)} with
+     * A packed as {@code pa[ao + p*MR + r]} and B as {@code pb[bo + p*NR + j]}. Sixteen accumulators in
+     * locals so C2 keeps them in registers.
+     */
+    private static void kernelRows(int kc, float[] pa, int ao, float[] pb, int bo, float[] c, int co, int ldc,
+                               boolean load) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        int ai = ao;
+        int bi = bo;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
+            FloatVector av = FloatVector.broadcast(S, pa[ai]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, pa[ai + 1 * ARS]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, pa[ai + 2 * ARS]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, pa[ai + 3 * ARS]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, pa[ai + 4 * ARS]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, pa[ai + 5 * ARS]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, pa[ai + 6 * ARS]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, pa[ai + 7 * ARS]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+            ai++;
+            bi += NR;
+        }
+        if (load) {
+            c00 = c00.add(FloatVector.fromArray(S, c, co));
+            c01 = c01.add(FloatVector.fromArray(S, c, co + L));
+            c10 = c10.add(FloatVector.fromArray(S, c, co + ldc));
+            c11 = c11.add(FloatVector.fromArray(S, c, co + ldc + L));
+            c20 = c20.add(FloatVector.fromArray(S, c, co + 2 * ldc));
+            c21 = c21.add(FloatVector.fromArray(S, c, co + 2 * ldc + L));
+            c30 = c30.add(FloatVector.fromArray(S, c, co + 3 * ldc));
+            c31 = c31.add(FloatVector.fromArray(S, c, co + 3 * ldc + L));
+            c40 = c40.add(FloatVector.fromArray(S, c, co + 4 * ldc));
+            c41 = c41.add(FloatVector.fromArray(S, c, co + 4 * ldc + L));
+            c50 = c50.add(FloatVector.fromArray(S, c, co + 5 * ldc));
+            c51 = c51.add(FloatVector.fromArray(S, c, co + 5 * ldc + L));
+            c60 = c60.add(FloatVector.fromArray(S, c, co + 6 * ldc));
+            c61 = c61.add(FloatVector.fromArray(S, c, co + 6 * ldc + L));
+            c70 = c70.add(FloatVector.fromArray(S, c, co + 7 * ldc));
+            c71 = c71.add(FloatVector.fromArray(S, c, co + 7 * ldc + L));
+        }
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + L);
+        c10.intoArray(c, co + ldc);
+        c11.intoArray(c, co + ldc + L);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + L);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + L);
+        c40.intoArray(c, co + 4 * ldc);
+        c41.intoArray(c, co + 4 * ldc + L);
+        c50.intoArray(c, co + 5 * ldc);
+        c51.intoArray(c, co + 5 * ldc + L);
+        c60.intoArray(c, co + 6 * ldc);
+        c61.intoArray(c, co + 6 * ldc + L);
+        c70.intoArray(c, co + 7 * ldc);
+        c71.intoArray(c, co + 7 * ldc + L);
+    }
+
+    /** A stored [m,k] (lda = k), row by row: row ic+i, columns p0.., at {@code dst[i*ARS]}, rows past mc zero. */
     private static void packARows(float[] a, int aOff, int lda, int p0, int kc, int ic, int mc, float[] dst) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir);
-            int d = ir * kc;
-            int src = aOff + (ic + ir) * lda + p0;
-            if (mr == MR) {
-                for (int p = 0; p < kc; p++) {
-                    int dp = d + p * MR;
-                    int sp = src + p;
-                    dst[dp] = a[sp];
-                    dst[dp + 1] = a[sp + lda];
-                    dst[dp + 2] = a[sp + 2 * lda];
-                    dst[dp + 3] = a[sp + 3 * lda];
-                    dst[dp + 4] = a[sp + 4 * lda];
-                    dst[dp + 5] = a[sp + 5 * lda];
-                    dst[dp + 6] = a[sp + 6 * lda];
-                    dst[dp + 7] = a[sp + 7 * lda];
-                }
-            } else {
-                for (int p = 0; p < kc; p++) {
-                    for (int r = 0; r < MR; r++) {
-                        dst[d + p * MR + r] = r < mr ? a[src + r * lda + p] : 0f;
-                    }
+        for (int i = 0; i < mc; i++) {
+            System.arraycopy(a, aOff + (ic + i) * lda + p0, dst, i * ARS, kc);
+        }
+        for (int i = mc, end = roundUp(mc, MR); i < end; i++) {
+            java.util.Arrays.fill(dst, i * ARS, i * ARS + kc, 0f);
+        }
+    }
+
+    /**
+     * A stored [k,m] (lda = m), rows p0+pFrom..p0+pTo of the K block, columns ic..ic+mc: each k step of a
+     * strip is MR contiguous floats, strip s at {@code dst[d + s*(MR*kc+PAD)]}. Row by row of A (p outer),
+     * so the reads are sequential rather than one short piece per row of A at a large stride.
+     */
+    private static void packACols(float[] a, int aOff, int lda, int p0, int kc, int pFrom, int pTo, int ic, int mc,
+                                  float[] dst, int d) {
+        int sas = MR * kc + PAD;
+        int full = mc / MR * MR;
+        for (int p = pFrom; p < pTo; p++) {
+            int src = aOff + (p0 + p) * lda + ic;
+            for (int ir = 0, o = d + p * MR; ir < full; ir += MR, o += sas) {
+                FloatVector.fromArray(S8, a, src + ir).intoArray(dst, o);
+            }
+            if (full < mc) {
+                int o = d + full / MR * sas + p * MR;
+                for (int r = 0; r < MR; r++) {
+                    dst[o + r] = full + r < mc ? a[src + full + r] : 0f;
                 }
             }
         }
     }
 
-    /** A stored [k,m] (lda = m): each k step of a strip is MR contiguous floats. */
-    private static void packACols(float[] a, int aOff, int lda, int p0, int kc, int ic, int mc, float[] dst) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir);
-            int d = ir * kc;
-            int src = aOff + p0 * lda + ic + ir;
-            if (mr == MR) {
-                for (int p = 0; p < kc; p++) {
-                    FloatVector.fromArray(S8, a, src + p * lda).intoArray(dst, d + p * MR);
-                }
-            } else {
-                for (int p = 0; p < kc; p++) {
-                    for (int r = 0; r < MR; r++) {
-                        dst[d + p * MR + r] = r < mr ? a[src + p * lda + r] : 0f;
-                    }
-                }
+    /**
+     * B stored [k,n] (ldb = n), rows p0+pFrom..p0+pTo of the K block, columns j0..j0+nc: each k step of a
+     * strip is NR contiguous floats, strip s at {@code dst[d + s*(NR*kc+PAD)]}; row by row of B (p outer).
+     */
+    private static void packBCols(float[] b, int bOff, int ldb, int p0, int kc, int pFrom, int pTo, int j0, int nc,
+                                  float[] dst, int d) {
+        int sbs = NR * kc + PAD;
+        int full = nc / NR * NR;
+        for (int p = pFrom; p < pTo; p++) {
+            int src = bOff + (p0 + p) * ldb + j0;
+            for (int j = 0, o = d + p * NR; j < full; j += NR, o += sbs) {
+                FloatVector.fromArray(S, b, src + j).intoArray(dst, o);
+                FloatVector.fromArray(S, b, src + j + L).intoArray(dst, o + L);
             }
-        }
-    }
-
-    /** Packs strips [s0,s1) of the B panel (K from p0, columns from j0): strip s at {@code dst[s*NR*kc]}. */
-    private static void packB(boolean transB, float[] b, int bOff, int n, int k, int p0, int kc, int j0, int nc,
-                              int s0, int s1, float[] dst) {
-        for (int s = s0; s < s1; s++) {
-            int nr = Math.min(NR, nc - s * NR);
-            if (transB) {
-                packBRows(b, bOff, k, p0, kc, j0 + s * NR, nr, dst, s * NR * kc);
-            } else {
-                packBCols(b, bOff, n, p0, kc, j0 + s * NR, nr, dst, s * NR * kc);
-            }
-        }
-    }
-
-    /** B stored [k,n] (ldb = n): each k step of a strip is NR contiguous floats. */
-    private static void packBCols(float[] b, int bOff, int ldb, int p0, int kc, int j, int nr, float[] dst,
-                                  int d) {
-        int src = bOff + p0 * ldb + j;
-        if (nr == NR) {
-            for (int p = 0; p < kc; p++) {
-                int s = src + p * ldb;
-                int o = d + p * NR;
-                FloatVector.fromArray(S, b, s).intoArray(dst, o);
-                FloatVector.fromArray(S, b, s + L).intoArray(dst, o + L);
-            }
-        } else {
-            for (int p = 0; p < kc; p++) {
-                for (int jj = 0; jj < NR; jj++) {
-                    dst[d + p * NR + jj] = jj < nr ? b[src + p * ldb + jj] : 0f;
+            if (full < nc) {
+                int o = d + full / NR * sbs + p * NR;
+                for (int j = 0; j < NR; j++) {
+                    dst[o + j] = full + j < nc ? b[src + full + j] : 0f;
                 }
             }
         }
