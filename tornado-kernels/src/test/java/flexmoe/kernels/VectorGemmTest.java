@@ -23,10 +23,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class VectorGemmTest {
 
-    /** {m, n, k}: tiny (plain path), just past it, vector edges, and several M/N/K blocks. */
+    /**
+     * {m, n, k}: tiny (plain path), just past it, vector edges, several M/N/K blocks, several K phases
+     * ({40, 1030, 1030}), and an Aᵀ·B too wide to share its packed A ({4100, 5, 40}).
+     */
     private static final int[][] SHAPES = {
         {1, 1, 1}, {2, 3, 1}, {1, 1, 5000}, {1, 70, 70}, {70, 1, 70}, {8, 32, 16}, {9, 33, 17}, {7, 31, 257},
-        {16, 16, 16}, {63, 65, 129}, {129, 31, 300}, {33, 200, 513}, {300, 1100, 530},
+        {16, 16, 16}, {63, 65, 129}, {129, 31, 300}, {33, 200, 513}, {300, 1100, 530}, {40, 1030, 1030},
+        {4100, 5, 40},
     };
 
     private static Backend one;
@@ -83,18 +87,22 @@ class VectorGemmTest {
     @ValueSource(strings = {"NN", "NT", "TN"})
     void sameBitsWithOneAndTwoThreadsOnSeveralBlocks(String layout) {
         SplittableRandom rng = new SplittableRandom(31);
-        // Two N blocks, three K blocks, many row chunks; accumulate onto the first result.
-        int m = 300, n = 1100, k = 530;
-        float[] a = uniform(rng, m * k, 1);
-        float[] b = uniform(rng, k * n, 1);
-        float[] c1 = poisoned(m * n);
-        float[] c2 = poisoned(m * n);
-        GemmTest.run(one, layout, a, 0, b, 0, c1, 0, m, n, k, false);
-        GemmTest.run(two, layout, a, 0, b, 0, c2, 0, m, n, k, false);
-        assertBitsEqual(layout, c2, c1);
-        GemmTest.run(one, layout, a, 0, b, 0, c1, 0, m, n, k, true);
-        GemmTest.run(two, layout, a, 0, b, 0, c2, 0, m, n, k, true);
-        assertBitsEqual(layout + " accumulate", c2, c1);
+        // Two N blocks, three K blocks, row and column chunks; then several K phases (packing the next
+        // phase overlaps computing one only with two threads); accumulate onto the first result.
+        for (int[] s : new int[][] {{300, 1100, 530}, {96, 1030, 1100}}) {
+            int m = s[0], n = s[1], k = s[2];
+            String what = layout + " " + m + "x" + n + "x" + k;
+            float[] a = uniform(rng, m * k, 1);
+            float[] b = uniform(rng, k * n, 1);
+            float[] c1 = poisoned(m * n);
+            float[] c2 = poisoned(m * n);
+            GemmTest.run(one, layout, a, 0, b, 0, c1, 0, m, n, k, false);
+            GemmTest.run(two, layout, a, 0, b, 0, c2, 0, m, n, k, false);
+            assertBitsEqual(what, c2, c1);
+            GemmTest.run(one, layout, a, 0, b, 0, c1, 0, m, n, k, true);
+            GemmTest.run(two, layout, a, 0, b, 0, c2, 0, m, n, k, true);
+            assertBitsEqual(what + " accumulate", c2, c1);
+        }
     }
 
     @ParameterizedTest

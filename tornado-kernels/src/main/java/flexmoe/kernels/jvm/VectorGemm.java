@@ -8,26 +8,29 @@ import jdk.incubator.vector.VectorSpecies;
  * Packed, register-blocked fp32 GEMM on the Vector API, for all three layouts; JVM-only, tested against
  * {@link GemmKernels} and a float64 reference.
  *
- * <p>Why this structure (GotoBLAS/BLIS loop order; reference/PERF.md measured 0.77-1.00x OpenBLAS with it):
- * the micro-kernel keeps an {@code MR x NR} = 8 x 2-vector block of C in 16 vector registers and, per k
- * step, loads 2 vectors of B, broadcasts 8 values of A and issues 16 FMAs, so it is bound by the FMA units
- * rather than by loads (8x2 beat 12x2, 6x3, 6x4, 14x2, 4x4 and 4x2 there). To feed it from cache, B is
- * copied ("packed") once per K block into NR-wide strips, one contiguous {@code KC x NR} micro-panel per
- * strip that stays in L1 while every MR-row strip of the packed {@code MC x KC} A block (L2) streams past
- * it. Packing also removes the layouts' differences: A·Bᵀ only packs B from rows and Aᵀ·B only packs A
- * from columns, and it zero-pads the edges, so one micro-kernel serves every shape.
+ * <p>Why this structure (GotoBLAS/BLIS loop order; reference/PERF.md): the micro-kernel keeps an
+ * {@code MR x NR} = 8 x 2-vector block of C in 16 vector registers and, per k step, loads 2 vectors of B,
+ * broadcasts 8 values of A and issues 16 FMAs, so it is bound by the FMA units rather than by loads (8x2
+ * beat 12x2, 6x3, 6x4, 14x2, 4x4 and 4x2). To feed it from cache, B is copied ("packed") per K block into
+ * NR-wide strips, one contiguous {@code KC x NR} micro-panel per strip that stays in L1 while the MR-row
+ * strips of a packed {@code MC x KC} block of A stream past it from L2. Packing also absorbs the layouts:
+ * A·Bᵀ only packs B from rows and Aᵀ·B only packs A from columns, and it zero-pads the edges, so two
+ * micro-kernels (A packed by rows or interleaved) serve every shape.
  *
- * <p>Determinism: C is cut into tiles whose size depends only on (m, n, k); a tile is computed by one
- * worker with the same K blocking whatever the thread count, so every element sees the same operations
- * in the same order and 1 and 2 threads give identical bits. Each worker packs into its own buffers
- * (allocated on first use, then reused).
+ * <p>Threads. C is processed in column blocks of NC and, within one, in phases of a few K blocks. The
+ * threads pack a phase's B (and, for Aᵀ·B, its A) together into a shared buffer, while computing the
+ * previous phase from the other half of that buffer: packing is memory-bound and computing is FMA-bound,
+ * so one thread's packing overlaps the other's arithmetic, and every operand is read from memory once.
+ * Each phase's rows x columns of C are cut into chunks whose sizes depend only on (m, n, k); a chunk
+ * applies the phase's K blocks in order, each C element is updated by exactly one chunk per phase and the
+ * K blocking never depends on the thread count, so 1 and 2 threads give identical bits.
  */
 final class VectorGemm {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
     private static final int L = S.length();
-    /** Rows of the micro-tile; the packed A strip is interleaved MR values per k step. */
+    /** Rows of the micro-tile. */
     static final int MR = 8;
     /** Columns of the micro-tile: two vectors. */
     static final int NR = 2 * L;
@@ -35,27 +38,28 @@ final class VectorGemm {
     static final int KC = 256;
     /**
      * Packed strips (and rows of packed A) start one cache line past a multiple of 4 KiB apart: stores to
-     * addresses a multiple of 4 KiB apart from the loads in flight falsely alias, which made packing 4x
+     * addresses a multiple of 4 KiB away from the loads in flight falsely alias, which made packing 4x
      * slower (measured 0.34 vs 0.08 ns per float).
      */
     static final int PAD = 16;
     /** Row stride of A packed row by row (layouts that store A as [m,k]). */
     static final int ARS = KC + PAD;
-    /** M block: the packed {@code MC x KC} A block (128 KiB) stays in L2 next to the B panel's working set. */
-    static int MC = 128;
-    /** N block: the widest tile; the packed {@code KC x NC} B panel (1 MiB) is reused by all of a tile's rows. */
-    static int NC = 1024;
+    /** M block: a packed {@code MC x KC} block of A (128 KiB) stays in L2 while the B strips pass. */
+    static final int MC = 128;
+    /** N block: the widest packed B panel, {@code KC x NC} (1 MiB). */
+    static final int NC = 1024;
+    /** Floats of packed operands per phase (4 MiB); two phases are held at once (packing and in use). */
+    static final int PHASE_FLOATS = 1 << 20;
+    /** Aᵀ·B shares packed A only while one K block of it stays this small (m up to ~4000). */
+    static final int SHARED_A_FLOATS = 1 << 20;
+    /** Floats per packing work item. */
+    static final long PACK_ITEM = 1L << 15;
     /** Below this many multiply-adds the plain bodies are as fast as packing. */
     static final long SMALL = 4096;
-    /** Row chunks of a panel carry at least this many FLOP (a chunk hand-off costs about a microsecond). */
+    /** Chunks carry at least this many FLOP per phase (a chunk hand-off costs about a microsecond). */
     static final long MIN_CHUNK_FLOP = 1L << 21;
-    /** Cut each panel's rows into at most this many chunks, so two or more threads balance. */
-    static int TARGET_CHUNKS = 8;
-    static int POUTER = 1;
-    /** Floats per B-packing chunk. */
-    static final long PACK_CHUNK = 1L << 15;
-    static int PANEL_CAP = 1 << 20;
-    static int SHARED_A_CAP = 1 << 20;
+    /** Cut each phase into at most this many chunks, so two or more threads balance. */
+    static final int TARGET_CHUNKS = 8;
 
     private final ParallelRunner runner;
     private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
@@ -64,17 +68,17 @@ final class VectorGemm {
         this.runner = runner;
     }
 
-    /** One thread's buffers: its private packed A block, and the B panel its own calls share with the workers. */
+    /** One thread's buffers: its private packed A block, and the packed phases its own calls share. */
     private static final class Buffers {
-        final float[] a = new float[512 * ARS];
+        final float[] a = new float[MC * ARS];
         final float[] tile = new float[MR * NR];
-        private float[] panel;
+        private float[] shared = new float[0];
 
-        float[] panel(int size) {
-            if (panel == null || panel.length < size) {
-                panel = new float[size];
+        float[] shared(int size) {
+            if (shared.length < size) {
+                shared = new float[size];
             }
-            return panel;
+            return shared;
         }
     }
 
@@ -88,101 +92,19 @@ final class VectorGemm {
             plain(transA, transB, a, aOff, b, bOff, c, cOff, m, n, k, accumulate);
             return;
         }
-        // Equal K blocks (k=300 -> 150+150, not 256+44): fewer passes over C for the same L1 footprint.
-        int kBlocks = ceilDiv(k, KC);
-        int kcStd = ceilDiv(k, kBlocks);
-        // Aᵀ·B: a K block of A is kc whole rows of A [k,m]. The threads pack it together once, reading
-        // whole rows, rather than each chunk packing its columns from short pieces at a large stride.
-        boolean shareA = transA && (long) ceilDiv(m, MR) * (MR * KC + PAD) <= SHARED_A_CAP;
-        int aBlock = shareA ? ceilDiv(m, MR) * (MR * kcStd + PAD) : 0;
         Buffers own = buffers.get();
-        for (int jc = 0; jc < n; jc += NC) {
-            int j0 = jc;
-            int nc = Math.min(NC, n - jc);
-            int strips = ceilDiv(nc, NR);
-            int bBlock = strips * (NR * kcStd + PAD);
-            int blockSize = bBlock + aBlock;
-            // K blocks per phase: as many packed blocks as the shared buffer holds.
-            int group = Math.max(1, Math.min(kBlocks, PANEL_CAP / blockSize));
-            float[] pb = own.panel(group * blockSize);
-            // Pack work items per K block: B by strips ([n,k]) or by rows of B ([k,n]), then A by rows.
-            int stripsPerItem = ParallelRunner.grainFor((long) NR * kcStd, PACK_CHUNK);
-            int bRowsPerItem = ParallelRunner.grainFor(nc, PACK_CHUNK);
-            int aRowsPerItem = ParallelRunner.grainFor(m, PACK_CHUNK);
-            int bItems = transB ? ceilDiv(strips, stripsPerItem) : ceilDiv(kcStd, bRowsPerItem);
-            int perBlock = bItems + (shareA ? ceilDiv(kcStd, aRowsPerItem) : 0);
-            int[] chunk = chunking(m, nc, kcStd * group);
-            int rows = chunk[0];
-            int cols = chunk[1];
-            int chunksM = ceilDiv(m, rows);
-            int chunks = chunksM * ceilDiv(nc, cols);
-            for (int g0 = 0; g0 < kBlocks; g0 += group) {
-                int first = g0;
-                int last = Math.min(kBlocks, g0 + group);
-                // The threads pack the phase's blocks together, then all share them (read from cache, never
-                // re-packed); A stored [m,k] is packed per chunk instead, where it is used at once.
-                runner.forRange((last - first) * perBlock, 1, (t0, t1) -> {
-                    for (int t = t0; t < t1; t++) {
-                        int blk = first + t / perBlock;
-                        int item = t % perBlock;
-                        int p0 = blk * kcStd;
-                        int kc = Math.min(kcStd, k - p0);
-                        int base = (blk - first) * blockSize;
-                        if (item < bItems && transB) {
-                            for (int s = item * stripsPerItem, s1 = Math.min(strips, s + stripsPerItem); s < s1; s++) {
-                                packBRows(b, bOff, k, p0, kc, j0 + s * NR, Math.min(NR, nc - s * NR), pb,
-                                        base + s * (NR * kc + PAD));
-                            }
-                        } else if (item < bItems) {
-                            int from = item * bRowsPerItem;
-                            packBCols(b, bOff, n, p0, kc, from, Math.min(kc, from + bRowsPerItem), j0, nc, pb, base);
-                        } else {
-                            int from = (item - bItems) * aRowsPerItem;
-                            packACols(a, aOff, m, p0, kc, from, Math.min(kc, from + aRowsPerItem), 0, m, pb,
-                                    base + bBlock);
-                        }
-                    }
-                });
-                runner.forRange(chunks, 1, (c0, c1) -> {
-                    Buffers buf = buffers.get();
-                    for (int ch = c0; ch < c1; ch++) {
-                        int i0 = (ch % chunksM) * rows;
-                        int jr0 = (ch / chunksM) * cols;
-                        int ncc = Math.min(cols, nc - jr0);
-                        for (int blk = first; blk < last; blk++) {
-                            int p0 = blk * kcStd;
-                            int kc = Math.min(kcStd, k - p0);
-                            // Non-accumulating products must never read C: the first K block overwrites it.
-                            boolean load = accumulate || p0 > 0;
-                            int base = (blk - first) * blockSize;
-                            int bo = base + jr0 / NR * (NR * kc + PAD);
-                            for (int ic = i0, i1 = Math.min(m, i0 + rows); ic < i1; ic += MC) {
-                                int mc = Math.min(MC, i1 - ic);
-                                float[] pa = buf.a;
-                                int ao = 0;
-                                if (shareA) {
-                                    pa = pb;
-                                    ao = base + bBlock + ic / MR * (MR * kc + PAD);
-                                } else if (transA) {
-                                    packACols(a, aOff, m, p0, kc, 0, kc, ic, mc, pa, 0);
-                                } else {
-                                    packARows(a, aOff, k, p0, kc, ic, mc, pa);
-                                }
-                                macro(kc, mc, ncc, pa, ao, !transA, pb, bo, c, cOff + ic * n + j0 + jr0, n, load,
-                                        buf.tile);
-                            }
-                        }
-                    }
-                });
-            }
+        for (int j0 = 0; j0 < n; j0 += NC) {
+            ColumnBlock block = new ColumnBlock(transA, transB, a, aOff, b, bOff, c, cOff, m, n, k, accumulate,
+                    j0, Math.min(NC, n - j0));
+            block.run(own.shared(block.sharedSize()));
         }
     }
 
     /**
-     * Chunk sizes {@code {rows, cols}} within a panel of {@code nc} columns, from the shape only (never the
-     * thread count): up to TARGET_CHUNKS chunks of at least MIN_CHUNK_FLOP per K block. Rows are split
-     * first, down to MC (a chunk re-reads the shared B panel once per MC rows); when that leaves too few
-     * chunks the columns are split too (each column chunk packs its own copy of the A block).
+     * Chunk sizes {@code {rows, cols}} within a phase of {@code nc} columns and {@code kc} total depth, from
+     * the shape only (never the thread count): up to TARGET_CHUNKS chunks of at least MIN_CHUNK_FLOP. Rows
+     * are split first, down to MC (a chunk reads the shared B once per MC rows); when that leaves too few
+     * chunks the columns are split too (then a chunk that packs its own A repeats it per column chunk).
      */
     static int[] chunking(int m, int nc, int kc) {
         long flop = 2L * m * nc * kc;
@@ -197,6 +119,182 @@ final class VectorGemm {
             cols = Math.max(4 * NR, roundUp(ceilDiv(nc, ceilDiv(target, chunksM)), NR));
         }
         return new int[] {rows, cols};
+    }
+
+    /** Columns [j0, j0+nc) of one product: its blocking, and the phases that pack and compute it. */
+    private final class ColumnBlock {
+        private final boolean transA;
+        private final boolean transB;
+        private final float[] a;
+        private final int aOff;
+        private final float[] b;
+        private final int bOff;
+        private final float[] c;
+        private final int cOff;
+        private final int m;
+        private final int n;
+        private final int k;
+        private final boolean accumulate;
+        private final int j0;
+        private final int nc;
+        private final int kBlocks;
+        private final int kcStd;
+        /** Aᵀ·B: a K block of A is kc whole rows of A [k,m]; packed once, sequentially, by all threads. */
+        private final boolean shareA;
+        private final int strips;
+        private final int bBlock;
+        private final int blockSize;
+        private final int group;
+        private final int phases;
+        /** Whether packing the next phase overlaps computing this one (several threads, several phases). */
+        private final boolean pipeline;
+        private final int stripsPerItem;
+        private final int bRowsPerItem;
+        private final int aRowsPerItem;
+        private final int bItems;
+        private final int perBlock;
+        private final int rows;
+        private final int cols;
+        private final int chunksM;
+        private final int chunks;
+        private float[] pb;
+
+        ColumnBlock(boolean transA, boolean transB, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                    int m, int n, int k, boolean accumulate, int j0, int nc) {
+            this.transA = transA;
+            this.transB = transB;
+            this.a = a;
+            this.aOff = aOff;
+            this.b = b;
+            this.bOff = bOff;
+            this.c = c;
+            this.cOff = cOff;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.accumulate = accumulate;
+            this.j0 = j0;
+            this.nc = nc;
+            // Equal K blocks (k=300 -> 150+150, not 256+44): fewer passes over C for the same L1 footprint.
+            this.kBlocks = ceilDiv(k, KC);
+            this.kcStd = ceilDiv(k, kBlocks);
+            this.shareA = transA && (long) ceilDiv(m, MR) * (MR * KC + PAD) <= SHARED_A_FLOATS;
+            this.strips = ceilDiv(nc, NR);
+            this.bBlock = strips * (NR * kcStd + PAD);
+            this.blockSize = bBlock + (shareA ? ceilDiv(m, MR) * (MR * kcStd + PAD) : 0);
+            this.group = Math.max(1, Math.min(kBlocks, PHASE_FLOATS / blockSize));
+            this.phases = ceilDiv(kBlocks, group);
+            this.pipeline = runner.threads() > 1 && phases > 1;
+            // Packing items per K block: B by strips when stored [n,k], else (and A) by whole rows.
+            this.stripsPerItem = ParallelRunner.grainFor((long) NR * kcStd, PACK_ITEM);
+            this.bRowsPerItem = ParallelRunner.grainFor(nc, PACK_ITEM);
+            this.aRowsPerItem = ParallelRunner.grainFor(m, PACK_ITEM);
+            this.bItems = transB ? ceilDiv(strips, stripsPerItem) : ceilDiv(kcStd, bRowsPerItem);
+            this.perBlock = bItems + (shareA ? ceilDiv(kcStd, aRowsPerItem) : 0);
+            int[] chunk = chunking(m, nc, kcStd * group);
+            this.rows = chunk[0];
+            this.cols = chunk[1];
+            this.chunksM = ceilDiv(m, rows);
+            this.chunks = chunksM * ceilDiv(nc, cols);
+        }
+
+        /** Floats of the shared buffer: one phase, or two when packing the next overlaps computing one. */
+        int sharedSize() {
+            return (pipeline ? 2 : 1) * group * blockSize;
+        }
+
+        void run(float[] shared) {
+            pb = shared;
+            for (int g = 0; g < phases; g++) {
+                int phase = g;
+                if (g == 0 || !pipeline) {
+                    runner.forRange(packItems(g), 1, (t0, t1) -> {
+                        for (int t = t0; t < t1; t++) {
+                            pack(phase, t);
+                        }
+                    });
+                }
+                // Pipelined, compute chunks of this phase alternate with packing items of the next, so that
+                // while one thread waits on memory another keeps the FMA units busy. With one thread that
+                // would only evict this phase's packed data, so each phase is packed right before use.
+                int nPack = pipeline && g + 1 < phases ? packItems(g + 1) : 0;
+                int pairs = Math.min(chunks, nPack);
+                runner.forRange(chunks + nPack, 1, (t0, t1) -> {
+                    for (int t = t0; t < t1; t++) {
+                        boolean computeItem = t < 2 * pairs ? t % 2 == 0 : chunks > pairs;
+                        int index = t < 2 * pairs ? t / 2 : t - pairs;
+                        if (computeItem) {
+                            compute(phase, index);
+                        } else {
+                            pack(phase + 1, index);
+                        }
+                    }
+                });
+            }
+        }
+
+        private int blocksIn(int g) {
+            return Math.min(kBlocks, (g + 1) * group) - g * group;
+        }
+
+        private int packItems(int g) {
+            return blocksIn(g) * perBlock;
+        }
+
+        /** Where K block {@code bi} of phase g is packed: phases alternate between the buffer's halves. */
+        private int base(int g, int bi) {
+            return ((pipeline ? g & 1 : 0) * group + bi) * blockSize;
+        }
+
+        private void pack(int g, int item) {
+            int bi = item / perBlock;
+            int r = item % perBlock;
+            int p0 = (g * group + bi) * kcStd;
+            int kc = Math.min(kcStd, k - p0);
+            int base = base(g, bi);
+            if (r < bItems && transB) {
+                for (int s = r * stripsPerItem, s1 = Math.min(strips, s + stripsPerItem); s < s1; s++) {
+                    packBRows(b, bOff, k, p0, kc, j0 + s * NR, Math.min(NR, nc - s * NR), pb,
+                            base + s * (NR * kc + PAD));
+                }
+            } else if (r < bItems) {
+                int from = r * bRowsPerItem;
+                packBCols(b, bOff, n, p0, kc, from, Math.min(kc, from + bRowsPerItem), j0, nc, pb, base);
+            } else {
+                int from = (r - bItems) * aRowsPerItem;
+                packACols(a, aOff, m, p0, kc, from, Math.min(kc, from + aRowsPerItem), 0, m, pb, base + bBlock);
+            }
+        }
+
+        private void compute(int g, int ch) {
+            Buffers buf = buffers.get();
+            int i0 = (ch % chunksM) * rows;
+            int i1 = Math.min(m, i0 + rows);
+            int jr0 = (ch / chunksM) * cols;
+            int ncc = Math.min(cols, nc - jr0);
+            for (int bi = 0, blocks = blocksIn(g); bi < blocks; bi++) {
+                int p0 = (g * group + bi) * kcStd;
+                int kc = Math.min(kcStd, k - p0);
+                // Non-accumulating products must never read C: the first K block overwrites it.
+                boolean load = accumulate || p0 > 0;
+                int base = base(g, bi);
+                int bo = base + jr0 / NR * (NR * kc + PAD);
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    float[] pa = buf.a;
+                    int ao = 0;
+                    if (shareA) {
+                        pa = pb;
+                        ao = base + bBlock + ic / MR * (MR * kc + PAD);
+                    } else if (transA) {
+                        packACols(a, aOff, m, p0, kc, 0, kc, ic, mc, pa, 0);
+                    } else {
+                        packARows(a, aOff, k, p0, kc, ic, mc, pa);
+                    }
+                    macro(kc, mc, ncc, pa, ao, !transA, pb, bo, c, cOff + ic * n + j0 + jr0, n, load, buf.tile);
+                }
+            }
+        }
     }
 
     /** All micro-tiles of one packed A block against one packed B panel. */
