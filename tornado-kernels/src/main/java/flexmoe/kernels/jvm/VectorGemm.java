@@ -54,10 +54,16 @@ final class VectorGemm {
     static final int SHARED_A_FLOATS = 1 << 20;
     /** Floats per packing work item. */
     static final long PACK_ITEM = 1L << 15;
+    /** Floats per packing chunk handed to a thread, at least (~50 us of copying, as for MIN_CHUNK_FLOP). */
+    static final long PACK_CHUNK = 1L << 18;
     /** Below this many multiply-adds the plain bodies are as fast as packing. */
     static final long SMALL = 4096;
-    /** Chunks carry at least this many FLOP per phase (a chunk hand-off costs about a microsecond). */
-    static final long MIN_CHUNK_FLOP = 1L << 21;
+    /**
+     * Chunks carry at least this many FLOP per phase (~140 us): a parallel {@code forRange} costs ~45 us
+     * of wake-up latency on these machines (measured: two 50 us chunks on two threads take 100 us), so a
+     * 256x256x256 product is not split at all.
+     */
+    static final long MIN_CHUNK_FLOP = 1L << 25;
     /** Cut each phase into at most this many chunks, so two or more threads balance. */
     static final int TARGET_CHUNKS = 8;
 
@@ -153,6 +159,7 @@ final class VectorGemm {
         private final int aRowsPerItem;
         private final int bItems;
         private final int perBlock;
+        private final int packGrain;
         private final int rows;
         private final int cols;
         private final int chunksM;
@@ -178,12 +185,22 @@ final class VectorGemm {
             // Equal K blocks (k=300 -> 150+150, not 256+44): fewer passes over C for the same L1 footprint.
             this.kBlocks = ceilDiv(k, KC);
             this.kcStd = ceilDiv(k, kBlocks);
-            this.shareA = transA && (long) ceilDiv(m, MR) * (MR * KC + PAD) <= SHARED_A_FLOATS;
             this.strips = ceilDiv(nc, NR);
             this.bBlock = strips * (NR * kcStd + PAD);
+            int[] chunk = chunking(m, nc, kcStd * Math.min(kBlocks, Math.max(1, PHASE_FLOATS / bBlock)));
+            this.rows = chunk[0];
+            this.cols = chunk[1];
+            this.chunksM = ceilDiv(m, rows);
+            this.chunks = chunksM * ceilDiv(nc, cols);
+            // Aᵀ·B split into column chunks would pack A once per column chunk, from short pieces of rows at a
+            // large stride; then the threads pack it once instead, whole rows at a time. Otherwise each row
+            // chunk packs its own A inside its compute item, where it overlaps the other threads' FMAs.
+            this.shareA = transA && chunks > chunksM
+                    && (long) ceilDiv(m, MR) * (MR * KC + PAD) <= SHARED_A_FLOATS;
             this.blockSize = bBlock + (shareA ? ceilDiv(m, MR) * (MR * kcStd + PAD) : 0);
-            this.group = Math.max(1, Math.min(kBlocks, PHASE_FLOATS / blockSize));
-            this.phases = ceilDiv(kBlocks, group);
+            // As few phases as PHASE_FLOATS allows, with K blocks spread evenly (16 -> 3,3,3,3,2,2).
+            this.phases = ceilDiv(kBlocks, Math.max(1, Math.min(kBlocks, PHASE_FLOATS / blockSize)));
+            this.group = ceilDiv(kBlocks, phases);
             this.pipeline = runner.threads() > 1 && phases > 1;
             // Packing items per K block: B by strips when stored [n,k], else (and A) by whole rows.
             this.stripsPerItem = ParallelRunner.grainFor((long) NR * kcStd, PACK_ITEM);
@@ -191,11 +208,7 @@ final class VectorGemm {
             this.aRowsPerItem = ParallelRunner.grainFor(m, PACK_ITEM);
             this.bItems = transB ? ceilDiv(strips, stripsPerItem) : ceilDiv(kcStd, bRowsPerItem);
             this.perBlock = bItems + (shareA ? ceilDiv(kcStd, aRowsPerItem) : 0);
-            int[] chunk = chunking(m, nc, kcStd * group);
-            this.rows = chunk[0];
-            this.cols = chunk[1];
-            this.chunksM = ceilDiv(m, rows);
-            this.chunks = chunksM * ceilDiv(nc, cols);
+            this.packGrain = (int) Math.max(1, PACK_CHUNK * perBlock / blockSize);
         }
 
         /** Floats of the shared buffer: one phase, or two when packing the next overlaps computing one. */
@@ -208,7 +221,7 @@ final class VectorGemm {
             for (int g = 0; g < phases; g++) {
                 int phase = g;
                 if (g == 0 || !pipeline) {
-                    runner.forRange(packItems(g), 1, (t0, t1) -> {
+                    runner.forRange(packItems(g), packGrain, (t0, t1) -> {
                         for (int t = t0; t < t1; t++) {
                             pack(phase, t);
                         }
@@ -233,8 +246,13 @@ final class VectorGemm {
             }
         }
 
+        /** First K block of phase g. */
+        private int firstBlock(int g) {
+            return (int) ((long) g * kBlocks / phases);
+        }
+
         private int blocksIn(int g) {
-            return Math.min(kBlocks, (g + 1) * group) - g * group;
+            return firstBlock(g + 1) - firstBlock(g);
         }
 
         private int packItems(int g) {
@@ -249,7 +267,7 @@ final class VectorGemm {
         private void pack(int g, int item) {
             int bi = item / perBlock;
             int r = item % perBlock;
-            int p0 = (g * group + bi) * kcStd;
+            int p0 = (firstBlock(g) + bi) * kcStd;
             int kc = Math.min(kcStd, k - p0);
             int base = base(g, bi);
             if (r < bItems && transB) {
@@ -273,7 +291,7 @@ final class VectorGemm {
             int jr0 = (ch / chunksM) * cols;
             int ncc = Math.min(cols, nc - jr0);
             for (int bi = 0, blocks = blocksIn(g); bi < blocks; bi++) {
-                int p0 = (g * group + bi) * kcStd;
+                int p0 = (firstBlock(g) + bi) * kcStd;
                 int kc = Math.min(kcStd, k - p0);
                 // Non-accumulating products must never read C: the first K block overwrites it.
                 boolean load = accumulate || p0 > 0;
