@@ -15,15 +15,19 @@ import jdk.incubator.vector.VectorSpecies;
  * NR-wide strips, one contiguous {@code KC x NR} micro-panel per strip that stays in L1 while the MR-row
  * strips of a packed {@code MC x KC} block of A stream past it from L2. Packing also absorbs the layouts:
  * A·Bᵀ only packs B from rows and Aᵀ·B only packs A from columns, and it zero-pads the edges, so two
- * micro-kernels (A packed by rows or interleaved) serve every shape.
+ * micro-kernels (A packed row by row, or interleaved MR values per k step) serve every shape. The register
+ * budget assumes 512-bit vectors (16 accumulators + 3 of 32 registers); with 256-bit AVX2 the same code is
+ * correct but spills.
  *
  * <p>Threads. C is processed in column blocks of NC and, within one, in phases of a few K blocks. The
- * threads pack a phase's B (and, for Aᵀ·B, its A) together into a shared buffer, while computing the
- * previous phase from the other half of that buffer: packing is memory-bound and computing is FMA-bound,
- * so one thread's packing overlaps the other's arithmetic, and every operand is read from memory once.
- * Each phase's rows x columns of C are cut into chunks whose sizes depend only on (m, n, k); a chunk
- * applies the phase's K blocks in order, each C element is updated by exactly one chunk per phase and the
- * K blocking never depends on the thread count, so 1 and 2 threads give identical bits.
+ * threads pack a phase's B together into a buffer that all of them then read, so B is read from memory
+ * once whatever the row split; each chunk packs the rows of A it needs inside its own work item. With
+ * several threads and phases, packing the next phase is interleaved with computing this one: packing is
+ * memory-bound and computing FMA-bound, so one thread's packing overlaps another's arithmetic.
+ * Determinism: each phase's C is cut into chunks whose sizes depend only on (m, n, k); a chunk applies the
+ * phase's K blocks in order, each C element is updated by exactly one chunk per phase, and the K blocking
+ * depends only on k, so every element sees the same operations in the same order and 1 and 2 threads
+ * give identical bits.
  */
 final class VectorGemm {
 
@@ -48,7 +52,10 @@ final class VectorGemm {
     static final int MC = 128;
     /** N block: the widest packed B panel, {@code KC x NC} (1 MiB). */
     static final int NC = 1024;
-    /** Floats of packed operands per phase (4 MiB); two phases are held at once (packing and in use). */
+    /**
+     * Floats of packed operands per phase (4 MiB): larger phases mean fewer thread hand-offs, smaller ones
+     * that the packed data is still in cache when used. Two are held at once when pipelined.
+     */
     static final int PHASE_FLOATS = 1 << 20;
     /** Aᵀ·B shares packed A only while one K block of it stays this small (m up to ~4000). */
     static final int SHARED_A_FLOATS = 1 << 20;
@@ -74,7 +81,7 @@ final class VectorGemm {
         this.runner = runner;
     }
 
-    /** One thread's buffers: its private packed A block, and the packed phases its own calls share. */
+    /** One thread's buffers: its private packed A block, and the packed phases of the calls it makes. */
     private static final class Buffers {
         final float[] a = new float[MC * ARS];
         final float[] tile = new float[MR * NR];
@@ -145,7 +152,7 @@ final class VectorGemm {
         private final int nc;
         private final int kBlocks;
         private final int kcStd;
-        /** Aᵀ·B: a K block of A is kc whole rows of A [k,m]; packed once, sequentially, by all threads. */
+        /** Aᵀ·B in column chunks: each K block of A (kc whole rows of A [k,m]) packed once, by all threads. */
         private final boolean shareA;
         private final int strips;
         private final int bBlock;
@@ -355,7 +362,8 @@ final class VectorGemm {
     /**
      * The 8 x 2-vector micro-kernel: {@code C[8, NR] (load ? += : =) sum_p A[p][0..8) ⊗ B[p][0..NR)} with
      * A packed as {@code pa[ao + p*MR + r]} and B as {@code pb[bo + p*NR + j]}. Sixteen accumulators in
-     * locals so C2 keeps them in registers.
+     * locals so C2 keeps them in registers; they start at zero and C is added once at the end, so C is
+     * read only when {@code load} (and its loads do not delay the first FMAs).
      */
     private static void kernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] c, int co, int ldc,
                                boolean load) {
@@ -431,10 +439,8 @@ final class VectorGemm {
     }
 
     /**
-     * As {@link #kernel} with A packed row by row ({@code pa[ao + r*ARS + p]}), so that A stored [m,k]
-     * is packed by plain copies. The 8 x 2-vector micro-kernel: {@code C[8, NR] (load ? += : =) sum_p A[p][0..8) ⊗ B[p][0..NR)} with
-     * A packed as {@code pa[ao + p*MR + r]} and B as {@code pb[bo + p*NR + j]}. Sixteen accumulators in
-     * locals so C2 keeps them in registers.
+     * As {@link #kernel}, with A packed row by row ({@code pa[ao + r*ARS + p]}) so that A stored [m,k] is
+     * packed by plain row copies (a transposing pack cost up to 16% of the product, the copy ~1%).
      */
     private static void kernelRows(int kc, float[] pa, int ao, float[] pb, int bo, float[] c, int co, int ldc,
                                boolean load) {
