@@ -51,6 +51,10 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
     -p shape="$SHAPES" -p layout="$LAYOUTS" -p threads="$THREADS" \
     $JMH_OPTS -f 1 -rf json -rff "$OUT/jmh.json" 2>&1 | grep -v '^WARNING' | tee "$OUT/jmh.log" \
     | grep -E '^(# Run progress|Benchmark|GemmBenchmark)' || true
+if [[ ! -s "$OUT/jmh.json" ]]; then
+  echo "JMH produced no results; see $OUT/jmh.log" >&2
+  exit 1
+fi
 
 # The peer runs without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (they can force a slower kernel), in this
 # command only; peer_numpy.py prints which kernel OpenBLAS chose.
