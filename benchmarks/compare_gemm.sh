@@ -61,6 +61,8 @@ fi
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 benchmarks/peer_numpy.py \
     --shapes "$SHAPES" --layouts "$LAYOUTS" --threads "$THREADS" | tee "$OUT/peer.csv"
 
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg) (with $(nproc) cores, a 1-minute load well above 1 means the run was disturbed)"
+
 python3 - "$OUT/jmh.json" "$OUT/peer.csv" <<'EOF' | tee "$OUT/table.txt"
 import csv, json, statistics, sys
 
