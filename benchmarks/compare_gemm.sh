@@ -61,7 +61,7 @@ fi
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 benchmarks/peer_numpy.py \
     --shapes "$SHAPES" --layouts "$LAYOUTS" --threads "$THREADS" | tee "$OUT/peer.csv"
 
-echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg) (with $(nproc) cores, a 1-minute load well above 1 means the run was disturbed)"
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg) (this run alone adds about 1.5; well above 2 on $(nproc) cores means other work disturbed it)"
 
 python3 - "$OUT/jmh.json" "$OUT/peer.csv" <<'EOF' | tee "$OUT/table.txt"
 import csv, json, statistics, sys
