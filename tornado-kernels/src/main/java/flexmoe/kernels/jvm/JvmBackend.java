@@ -23,7 +23,7 @@ public final class JvmBackend implements Backend {
     public JvmBackend(int threads, boolean vectorized) {
         this.name = vectorized ? JvmBackendProvider.NAME : ReferenceBackendProvider.NAME;
         this.runner = new ParallelRunner(threads);
-        this.gemm = new JvmGemmOps(runner);
+        this.gemm = vectorized ? new JvmGemmOps(runner) : new PlainGemmOps(runner);
         this.training = new JvmTrainingOps(runner);
         this.moe = new JvmMoeOps(runner);
         this.transformer = new JvmTransformerOps(runner, vectorized);
