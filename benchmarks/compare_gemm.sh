@@ -27,23 +27,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-if [[ -z "${JAVA_HOME:-}" && -d /usr/lib/jvm/temurin-25-jdk-amd64 ]]; then
-  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-fi
-JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
-JAR=benchmarks/target/flexmoe-benchmarks.jar
-
-# Build when the jar is missing or older than any source it is made from.
-if [[ $REBUILD == 1 || ! -f $JAR ]] || [[ -n $(find tornado-kernels/src/main benchmarks/src benchmarks/pom.xml \
-      tornado-kernels/pom.xml pom.xml -newer "$JAR" -type f 2>/dev/null | head -1) ]]; then
-  echo "building $JAR ..."
-  ./mvnw -q -B -pl benchmarks -am package -DskipTests
-fi
-
-OUT=benchmarks/target/compare-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$OUT"
-echo "results in $OUT"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+. benchmarks/common.sh
 
 # One fork per parameter combination (JMH's -f 1); a few short iterations keep the whole run within minutes.
 # shellcheck disable=SC2086

@@ -11,8 +11,11 @@ Each thread count runs in its own subprocess with OPENBLAS_NUM_THREADS set befor
 removed from the workers' environment (they can force a slower kernel on a current numpy); pass
 --keep-openblas-env to keep them. The kernel/config OpenBLAS reports is printed as '# ' lines.
 
+With --expert it runs ExpertBenchmark's computation instead: one SwiGLU expert forward and backward
+(tokens x dim, hidden; W1|W3 stacked as one [2F, D] matrix), printing the median milliseconds per step.
+
 Usage: python3 peer_numpy.py [--shapes 4096x256x1024,...] [--layouts NT,NN,TN] [--threads 1,2]
-                             [--reps 10] [--min-time 1.0]
+                             [--reps 10] [--min-time 1.0] [--expert 4096x256x1024]
 """
 import argparse
 import json
@@ -71,6 +74,46 @@ def openblas_info():
     return found
 
 
+def expert_step(np, x, w13, w2, dy, dw13, dw2, f):
+    """Forward and backward of one SwiGLU expert, the same products and order as ExpertBenchmark."""
+    gu = x @ w13.T                              # [T, 2F] = [x W1^T | x W3^T]
+    a, u = gu[:, :f], gu[:, f:]
+    sig = 1.0 / (1.0 + np.exp(-a))
+    s = a * sig                                 # silu(a)
+    h = s * u
+    y = h @ w2.T                                # [T, D]
+    dh = dy @ w2                                # [T, F]
+    dw2 += dy.T @ h
+    dgu = np.empty_like(gu)
+    dgu[:, :f] = dh * u * (sig * (1.0 + a * (1.0 - sig)))
+    dgu[:, f:] = dh * s
+    dx = dgu @ w13                              # [T, D]
+    dw13 += dgu.T @ x
+    return y, dx
+
+
+def expert_worker(args, np):
+    t, d, f = (int(v) for v in args.expert.split("x"))
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (t, d)).astype(np.float32)
+    w13 = (rng.uniform(-1, 1, (2 * f, d)) / np.sqrt(d)).astype(np.float32)
+    w2 = (rng.uniform(-1, 1, (d, f)) / np.sqrt(f)).astype(np.float32)
+    dy = rng.uniform(-1, 1, (t, d)).astype(np.float32)
+    dw13 = np.zeros_like(w13)
+    dw2 = np.zeros_like(w2)
+    for _ in range(3):
+        expert_step(np, x, w13, w2, dy, dw13, dw2, f)
+    times = []
+    start = time.perf_counter()
+    while len(times) < args.reps or time.perf_counter() - start < args.min_time:
+        t0 = time.perf_counter()
+        expert_step(np, x, w13, w2, dy, dw13, dw2, f)
+        times.append(time.perf_counter() - t0)
+    med = statistics.median(times)
+    print("expert,%s,%d,%.3f,%.1f" % (args.expert, args.threads, med * 1e3, 18.0 * t * d * f / med / 1e9),
+          flush=True)
+
+
 def worker(args):
     import numpy as np
     limiter = None
@@ -81,6 +124,9 @@ def worker(args):
         pass
     print("# threads=%d numpy %s, OpenBLAS: %s" % (args.threads, np.__version__, json.dumps(openblas_info())),
           flush=True)
+    if args.expert:
+        expert_worker(args, np)
+        return
     rng = np.random.default_rng(1)
     for shape in args.shapes.split(","):
         for layout in args.layouts.split(","):
@@ -120,6 +166,7 @@ def main():
     parser.add_argument("--reps", type=int, default=10, help="timed runs per product, at least")
     parser.add_argument("--min-time", type=float, default=1.0, help="seconds per product, at least")
     parser.add_argument("--keep-openblas-env", action="store_true")
+    parser.add_argument("--expert", default="", help="TOKENSxDIMxHIDDEN: time the SwiGLU expert step instead")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -130,7 +177,8 @@ def main():
         if name in os.environ:
             print("# %s=%s in the environment: %s for the peer run" % (
                 name, os.environ[name], "kept" if args.keep_openblas_env else "removed"), flush=True)
-    print("shape,layout,threads,m,n,k,median_ms,gflops", flush=True)
+    print("what,shape,threads,median_ms,gflops" if args.expert else "shape,layout,threads,m,n,k,median_ms,gflops",
+          flush=True)
     for threads in (int(t) for t in args.threads.split(",")):
         env = dict(os.environ)
         if not args.keep_openblas_env:
@@ -140,7 +188,7 @@ def main():
         env["OMP_NUM_THREADS"] = str(threads)
         cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--threads", str(threads),
                "--shapes", args.shapes, "--layouts", args.layouts, "--reps", str(args.reps),
-               "--min-time", str(args.min_time)]
+               "--min-time", str(args.min_time), "--expert", args.expert]
         subprocess.run(cmd, env=env, check=True)
 
 
