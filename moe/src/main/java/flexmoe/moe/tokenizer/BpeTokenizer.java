@@ -56,12 +56,13 @@ public final class BpeTokenizer implements Tokenizer {
     private volatile String fingerprint;
 
     /**
+     * Loaders check their files before calling this and report problems with the file's name; here a violation is
+     * a programming error.
+     *
      * @param tokens  token strings by id: GPT-2 byte-alphabet strings, or the literal content of added tokens
      * @param added   which ids are added tokens (outside BPE; they decode to their content)
      * @param special which added tokens are special (Hugging Face's flag, kept for the file)
      * @param merges  token-id pairs by rank; each pair's concatenation must be a token
-     * Loaders check their files before calling this and report problems with the file's name; here a violation is
-     * a programming error.
      */
     BpeTokenizer(String[] tokens, boolean[] added, boolean[] special, int[][] merges) {
         int n = tokens.length;
