@@ -5,6 +5,7 @@ import flexmoe.moe.data.CorpusException;
 import flexmoe.moe.data.Packer;
 import flexmoe.moe.data.Split;
 import flexmoe.moe.data.TokenizerFingerprint;
+import flexmoe.moe.tokenizer.BpeTokenizer;
 import flexmoe.moe.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,8 +61,7 @@ final class DataPackCommand implements Callable<Integer> {
 
     /** Loads the tokenizer saved as a Hugging Face tokenizer.json. */
     static Tokenizer loadTokenizer(Path file) {
-        // The byte-level BPE's tokenizer.json loader (flexmoe.moe.tokenizer) plugs in here.
-        throw new CorpusException("cannot load tokenizer " + file + ": this build has no tokenizer.json loader yet");
+        return BpeTokenizer.load(file);
     }
 
     @Override
@@ -76,8 +76,8 @@ final class DataPackCommand implements Callable<Integer> {
         if (!Files.isRegularFile(tokenizerFile)) {
             throw new CorpusException("tokenizer file " + tokenizerFile + " does not exist");
         }
-        TokenizerFingerprint fingerprint = TokenizerFingerprint.ofFile(tokenizerFile);
         Tokenizer tokenizer = tokenizerLoader.apply(tokenizerFile);
+        TokenizerFingerprint fingerprint = new TokenizerFingerprint(tokenizer.fingerprint());
 
         long start = System.nanoTime();
         long[] lastPrint = {start};

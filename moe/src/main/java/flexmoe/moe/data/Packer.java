@@ -46,7 +46,7 @@ public final class Packer {
 
     /**
      * @param tokenizer   the tokenizer the model will use
-     * @param fingerprint SHA-256 of the tokenizer's saved form ({@link TokenizerFingerprint#ofFile}), written into every
+     * @param fingerprint SHA-256 of the tokenizer's saved form ({@link flexmoe.moe.tokenizer.Tokenizer#fingerprint()}), written into every
      *                    packed file so that tokens are never used with another tokenizer
      * @param seqLen      the model's context length S; sequences hold S + 1 tokens (inputs and shifted targets)
      */

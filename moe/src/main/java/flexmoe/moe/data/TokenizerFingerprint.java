@@ -1,18 +1,13 @@
 package flexmoe.moe.data;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
- * Identifies the tokenizer that produced a token stream: the SHA-256 of its saved form (the bytes of its
- * {@code tokenizer.json}). Packed files carry it so that a model never trains or evaluates on ids from another
+ * Identifies the tokenizer that produced a token stream: the SHA-256 of its canonical saved form
+ * ({@link flexmoe.moe.tokenizer.Tokenizer#fingerprint()}). Packed files carry it so that a model never trains or evaluates on ids from another
  * tokenizer.
  *
  * @param sha256 64 lowercase hex digits
@@ -28,18 +23,7 @@ public record TokenizerFingerprint(String sha256) {
         }
     }
 
-    /** SHA-256 of a tokenizer file's bytes. */
-    public static TokenizerFingerprint ofFile(Path tokenizerFile) {
-        MessageDigest md = sha256Digest();
-        try (InputStream in = new DigestInputStream(Files.newInputStream(tokenizerFile), md)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-        } catch (IOException e) {
-            throw new CorpusException("tokenizer file " + tokenizerFile + " cannot be read: " + e.getMessage(), e);
-        }
-        return new TokenizerFingerprint(HexFormat.of().formatHex(md.digest()));
-    }
-
-    /** SHA-256 of a tokenizer's serialized bytes (what {@link #ofFile} hashes). */
+    /** SHA-256 of a tokenizer's serialized bytes. */
     public static TokenizerFingerprint ofBytes(byte[] serialized) {
         return new TokenizerFingerprint(HexFormat.of().formatHex(sha256Digest().digest(serialized)));
     }

@@ -2,7 +2,7 @@ package flexmoe.moe.tokenizer;
 
 /**
  * Text to token ids and back. Implementations are immutable and safe to share between threads.
- * Decoding the encoding of any string gives the string back (byte-level BPE is lossless).
+ * Decoding the encoding of any valid Unicode string gives the string back (byte-level BPE is lossless).
  */
 public interface Tokenizer {
 
@@ -21,4 +21,10 @@ public interface Tokenizer {
 
     /** The end-of-document token that separates documents in packed training sequences. */
     int eosId();
+
+    /**
+     * SHA-256 (64 lowercase hex digits) of the tokenizer's canonical saved form. Packed data and model artifacts
+     * record it, and refuse to be used with a tokenizer whose fingerprint differs.
+     */
+    String fingerprint();
 }

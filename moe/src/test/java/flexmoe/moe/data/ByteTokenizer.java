@@ -56,4 +56,9 @@ class ByteTokenizer implements Tokenizer {
     public int eosId() {
         return base + 256;
     }
+
+    @Override
+    public String fingerprint() {
+        return TokenizerFingerprint.ofBytes(("bytes+eos, base " + base).getBytes(StandardCharsets.UTF_8)).sha256();
+    }
 }
