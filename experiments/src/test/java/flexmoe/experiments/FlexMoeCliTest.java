@@ -2,44 +2,24 @@ package flexmoe.experiments;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class FlexMoeCliTest {
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
-
-    @BeforeEach
-    void capture() {
-        savedOut = System.out;
-        savedErr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
-    }
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
 
     @Test
     void listsTheJvmBackend() {
         assertThat(FlexMoeCli.run("backends")).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("jvm\t");
+        assertThat(console.out()).startsWith("jvm\t");
     }
 
     @Test
     void unknownBackendIsAOneLineErrorAndNonZeroExit() {
         assertThat(FlexMoeCli.run("quickstart", "--backend", "nope")).isEqualTo(1);
-        String message = err.toString(StandardCharsets.UTF_8);
+        String message = console.err();
         assertThat(message).startsWith("flexmoe: backend 'nope' is not installed");
         assertThat(message.strip().lines()).hasSize(1);
     }
@@ -47,6 +27,6 @@ class FlexMoeCliTest {
     @Test
     void unknownOptionIsAUsageError() {
         assertThat(FlexMoeCli.run("quickstart", "--frobnicate")).isNotZero();
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("Unknown option: '--frobnicate'");
+        assertThat(console.err()).contains("Unknown option: '--frobnicate'");
     }
 }

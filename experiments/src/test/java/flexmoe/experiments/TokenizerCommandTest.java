@@ -7,18 +7,15 @@ import flexmoe.moe.data.Split;
 import flexmoe.moe.tokenizer.BpeTokenizer;
 import flexmoe.moe.tokenizer.SyntheticText;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class TokenizerCommandTest {
@@ -26,20 +23,12 @@ class TokenizerCommandTest {
     @TempDir
     Path dir;
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-    private PrintStream savedErr;
-    private InputStream savedIn;
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
     private Path corpus;
 
     @BeforeEach
     void setUp() throws IOException {
-        savedOut = System.out;
-        savedErr = System.err;
-        savedIn = System.in;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
         corpus = dir.resolve("corpus");
         SyntheticText gen = new SyntheticText(3);
         for (String domain : new String[] {"public", "news"}) {
@@ -51,23 +40,12 @@ class TokenizerCommandTest {
         }
     }
 
-    @AfterEach
-    void restore() {
-        System.setOut(savedOut);
-        System.setErr(savedErr);
-        System.setIn(savedIn);
-    }
-
     private String out() {
-        String s = out.toString(StandardCharsets.UTF_8);
-        out.reset();
-        return s;
+        return console.takeOut();
     }
 
     private String err() {
-        String s = err.toString(StandardCharsets.UTF_8);
-        err.reset();
-        return s;
+        return console.takeErr();
     }
 
     private Path train(String... extra) {
@@ -75,7 +53,7 @@ class TokenizerCommandTest {
         String[] args = {"tokenizer", "train", "--corpus", corpus.toString(), "--vocab", "400", "--out", file.toString()};
         String[] all = Arrays.copyOf(args, args.length + extra.length);
         System.arraycopy(extra, 0, all, args.length, extra.length);
-        assertThat(FlexMoeCli.run(all)).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(FlexMoeCli.run(all)).as(console.err()).isZero();
         return file;
     }
 
