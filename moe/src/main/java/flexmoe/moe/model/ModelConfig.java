@@ -18,9 +18,10 @@ import java.util.Map;
  *   <li>{@code tiny}: vocab 64, d 32, 2 layers, 2 heads (head width 16), FFN 64, sequence 16. For tests:
  *       a whole-model gradient check runs hundreds of forwards in well under a second.</li>
  *   <li>{@code quick}: vocab 4096, d 128, 4 layers, 4 heads (head width 32), FFN 512, sequence 128. The
- *       2-core quick start: about 1.6 M parameters, about 10 MFLOP per trained token, so a few thousand
- *       tokens per second on two cores and a public model plus experts in minutes. Four layers rather than
- *       two so that routing differs by depth, as the paper's routing analysis looks at layers.</li>
+ *       2-core quick start: 2.1 M parameters (half of them embedding and LM head), 10.2 MFLOP per trained
+ *       token, so several thousand tokens per second on two cores and a public model plus experts in
+ *       minutes. Four layers rather than two so that routing can differ by depth, which the paper's
+ *       routing analysis looks at.</li>
  *   <li>{@code paper-mini}: vocab 4096, d 256, 4 layers, 4 heads (head width 64, OLMo-2's own head width),
  *       FFN 1024 (4x, SwiGLU), sequence 256. The small-scale stand-in for the paper's experiments
  *       (reference/PERF.md budgets it at ~60 MFLOP per token for 4 experts, top-2).</li>

@@ -117,34 +117,63 @@ class ModelForwardTest {
     }
 
     /**
-     * Upcycling identity: a 2-expert top-2 model whose experts are both the dense FFN gives the dense model's
-     * cross-entropy (p0 + p1 = 1 up to rounding), whatever the router rows; all other tensors are shared
-     * bit for bit because init draws each tensor from its own (seed, name) stream.
+     * Upcycling, built from the public API as the later upcycle step will: the 2-expert model reuses the dense
+     * model's shared tensors, both experts are renamed copies of the dense FFN ({@link Tensor#copyAs}), router
+     * rows are given. With top-2 of 2 it reproduces the dense model's cross-entropy (p0 + p1 = 1 up to
+     * rounding) whatever the router rows and bias.
      */
     @Test
-    void twoCopiesOfTheDenseFfnGiveTheDenseModel() {
+    void upcycledTwoExpertModelGivesTheDenseModel() {
         ModelConfig dense = ModelConfig.preset("tiny");
         ModelConfig moe = dense.withExperts(2, 2);
         Parameters pd = Parameters.init(dense, 51);
-        Parameters pm = Parameters.init(moe, 51);
-        for (Tensor t : pd.tensors()) {
-            if (!t.name().contains(".mlp.")) {
-                assertThat(pm.tensor(t.name()).data()).as(t.name()).isEqualTo(t.data());
-            }
-        }
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(51);
+        List<LayerParameters> layers = new java.util.ArrayList<>();
         for (int l = 0; l < dense.layers(); l++) {
+            LayerParameters dl = pd.layer(l);
+            ExpertLayer ffn = dl.expert(0);
+            List<ExpertLayer> experts = new java.util.ArrayList<>();
             for (int e = 0; e < 2; e++) {
-                copy(pd.expert(l, 0).gateUp(), pm.expert(l, e).gateUp());
-                copy(pd.expert(l, 0).down(), pm.expert(l, e).down());
+                float[] row = new float[dense.dim()];
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = (float) (0.5 * rng.nextGaussian());
+                }
+                experts.add(new ExpertLayer(
+                        ffn.gateUp().copyAs(ParameterNames.ffnGateUp(l, e, false)),
+                        ffn.down().copyAs(ParameterNames.ffn(l, e, false, "down")),
+                        new Tensor(ParameterNames.routerRow(l, e), Tensor.Kind.ROUTER, row, dense.dim()),
+                        e == 0 ? null : new Tensor(ParameterNames.expertBias(l, e), Tensor.Kind.BIAS,
+                                new float[] {-0.3f}, 1)));
             }
-            pm.expert(l, 1).bias().data()[0] = -0.3f;
+            layers.add(new LayerParameters(dl.qProj(), dl.kProj(), dl.vProj(), dl.oProj(), dl.qNorm(), dl.kNorm(),
+                    dl.postAttentionNorm(), dl.postFeedforwardNorm(), experts));
         }
-        scaleRouter(pm, 20f);
+        Parameters pm = new Parameters(moe, pd.embedding(), layers, pd.finalNorm(), pd.lmHead());
+        assertThat(pm.expert(1, 1).gateUp().data()).isEqualTo(pd.expert(1, 0).gateUp().data())
+                .isNotSameAs(pd.expert(1, 0).gateUp().data());
+
         TokenBatch batch = ModelTesting.randomBatch(dense, 2, 16, 51);
         double ceDense = new FlexOlmoModel(pd, backend).forward(batch).crossEntropy();
-        Loss lm = new FlexOlmoModel(pm, backend).forward(batch);
+        FlexOlmoModel upcycled = new FlexOlmoModel(pm, backend);
+        Loss lm = upcycled.forward(batch);
         assertThat(lm.routerZLoss()).isPositive();
+        assertThat(upcycled.expertTokenShare(0)).containsExactly(1.0, 1.0);
         assertThat(lm.crossEntropy()).isCloseTo(ceDense, within(1e-5 * ceDense));
+    }
+
+    /** Shared tensors draw from their own (seed, name) streams: a dense and an MoE init agree on them bit for bit. */
+    @Test
+    void denseAndMoeInitShareTheSharedTensors() {
+        Parameters pd = Parameters.init(ModelConfig.preset("tiny"), 52);
+        Parameters pm = Parameters.init(ModelConfig.preset("tiny").withExperts(3, 2), 52);
+        int shared = 0;
+        for (Tensor t : pd.tensors()) {
+            if (!t.name().contains(".mlp.")) {
+                ModelTesting.assertBitsEqual(t.name(), pm.tensor(t.name()).data(), t.data());
+                shared++;
+            }
+        }
+        assertThat(shared).as("embedding, 8 per layer, final norm, LM head").isEqualTo(1 + 2 * 8 + 2);
     }
 
     /** An expert no token chooses has no rows: skipped in forward and backward, its FFN gradient stays 0. */
