@@ -126,6 +126,23 @@ public final class CoordinatedTraining {
         return list;
     }
 
+    /**
+     * r_pub of an upcycled (or trained: r_pub is frozen) expert model: router row 0, which must be the same in every
+     * layer. For the artifact code, to store r_pub with the public model or check an expert against it.
+     */
+    public static float[] publicRouterEmbedding(Parameters expertModel) {
+        requireExpertModel(expertModel);
+        float[] r = expertModel.expert(0, PUBLIC_EXPERT).routerRow().data();
+        for (int l = 1; l < expertModel.config().layers(); l++) {
+            if (!java.util.Arrays.equals(expertModel.expert(l, PUBLIC_EXPERT).routerRow().data(), r)) {
+                throw new IllegalArgumentException("public router embedding: "
+                        + ParameterNames.routerRow(l, PUBLIC_EXPERT) + " differs from layer 0's (r_pub must be the"
+                        + " same vector in every layer)");
+            }
+        }
+        return r.clone();
+    }
+
     private static void requireExpertModel(Parameters p) {
         ModelConfig c = p.config();
         if (c.experts() != 2 || c.topK() != 2) {

@@ -197,6 +197,18 @@ class CoordinatedTrainingTest {
     }
 
     @Test
+    void publicRouterEmbeddingIsRowZeroOfEveryLayerAndSurvivesTraining() {
+        float[] rPub = ExpertTesting.vector(TINY.dim(), 0.2, 92);
+        Parameters moe = CoordinatedTraining.upcycle(Parameters.init(TINY, 91), rPub,
+                ExpertTesting.vector(TINY.dim(), 0.2, 93), ExpertBias.standard(), 1e-5);
+        train(moe, 2, 94);
+        assertThat(CoordinatedTraining.publicRouterEmbedding(moe)).isEqualTo(rPub);
+        moe.expert(1, 0).routerRow().data()[3] += 1e-3f;
+        assertThatThrownBy(() -> CoordinatedTraining.publicRouterEmbedding(moe))
+                .hasMessageContaining(ParameterNames.routerRow(1, 0) + " differs from layer 0's");
+    }
+
+    @Test
     void markTrainableAgainAfterEverythingWasFrozen() {
         Parameters moe = CoordinatedTraining.upcycle(Parameters.init(TINY, 71),
                 ExpertTesting.vector(TINY.dim(), 0.2, 72), ExpertTesting.vector(TINY.dim(), 0.2, 73),
