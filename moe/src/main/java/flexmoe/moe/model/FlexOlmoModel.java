@@ -434,6 +434,15 @@ public final class FlexOlmoModel {
         return share;
     }
 
+    /**
+     * The output of the final RMSNorm in the last forward (the LM head's input), [T, D] (a copy): the public
+     * model's own document representation for the {@code hidden-mean} router-embedding init.
+     */
+    public float[] finalHidden() {
+        requireForward("finalHidden");
+        return act.finalNormed.clone();
+    }
+
     /** The per-layer router z-losses of the last forward (unweighted sum = Loss.routerZLoss). */
     public double[] routerZLosses() {
         requireForward("routerZLosses");
