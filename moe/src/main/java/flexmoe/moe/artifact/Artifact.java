@@ -214,11 +214,16 @@ public abstract sealed class Artifact permits PublicModelArtifact, ExpertArtifac
         /** Fails unless the file holds this kind. */
         Loaded requireKind(ArtifactKind kind) {
             if (metadata.kind() != kind) {
-                throw new ArtifactFormatException(file + ": is a " + metadata.kind().jsonName() + " artifact, expected"
-                        + " a " + kind.jsonName() + " one");
+                throw new ArtifactFormatException(file + ": is " + withArticle(metadata.kind()) + " artifact, expected "
+                        + withArticle(kind) + " one");
             }
             return this;
         }
+    }
+
+    /** "a public", "an expert", "a composed". */
+    static String withArticle(ArtifactKind kind) {
+        return (kind == ArtifactKind.EXPERT ? "an " : "a ") + kind.jsonName();
     }
 
     /** Same architecture: everything but the expert count, top-k and the loss weights. */
