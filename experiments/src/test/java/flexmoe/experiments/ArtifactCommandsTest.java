@@ -8,6 +8,7 @@ import flexmoe.moe.artifact.ArtifactPart;
 import flexmoe.moe.artifact.ComposedModel;
 import flexmoe.moe.artifact.ExpertArtifact;
 import flexmoe.moe.artifact.PublicModelArtifact;
+import flexmoe.moe.data.PackedSequences;
 import flexmoe.moe.data.TokenizerFingerprint;
 import flexmoe.moe.model.ModelConfig;
 import flexmoe.moe.model.NamedTensor;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code flexmoe inspect} and {@code flexmoe compose} on tiny artifacts made here. */
+/** {@code flexmoe inspect}, {@code compose} and {@code routing} on tiny artifacts made here. */
 class ArtifactCommandsTest {
 
     private static final TokenizerFingerprint TOKENIZER = TokenizerFingerprint.ofBytes("t".getBytes(
@@ -193,13 +194,76 @@ class ArtifactCommandsTest {
         assertOneLineError("flexmoe: " + dir.resolve("missing.safetensors") + ": cannot read: no such file");
     }
 
+    /** Packs random tokens as {@code <domain>.test.bin} with the given tokenizer fingerprint. */
+    private Path pack(Path packed, String domain, TokenizerFingerprint tokenizer, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int[] ids = new int[17 * 6];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = rng.nextInt(64);
+        }
+        Path f = packed.resolve(domain + ".test.bin");
+        try (PackedSequences.Writer w = new PackedSequences.Writer(f, 64, 16, tokenizer)) {
+            w.append(ids, 0, ids.length);
+            w.documentEnded();
+            w.commit();
+        }
+        return f;
+    }
+
     @Test
-    void helpIsThereForBoth() {
+    void routingReportsSharesPerDomainWithOptOut() throws IOException {
+        Path model = dir.resolve("composed.safetensors");
+        assertThat(FlexMoeCli.run("compose", "--public", publicFile.toString(), "--experts", math.toString(),
+                code.toString(), "--top-k", "2", "--out", model.toString())).isZero();
+        console.takeOut();
+        Path packed = Files.createDirectories(dir.resolve("packed"));
+        pack(packed, "math", TOKENIZER, 1);
+        pack(packed, "news", TOKENIZER, 2);
+        Path csv = dir.resolve("routing.csv");
+
+        assertThat(FlexMoeCli.run("routing", "--model", model.toString(), "--packed", packed.toString(),
+                "--max-sequences", "5", "--batch", "2", "--threads", "1", "--csv", csv.toString())).isZero();
+        String table = console.takeOut();
+        assertThat(table).contains("layer 0: share of tokens whose top-2 includes the expert (uniform 0.667)")
+                .containsPattern("domain +tokens +public +math +code")
+                .containsPattern("math +80 ").containsPattern("news +80 ").contains("wrote " + csv);
+        List<String> lines = Files.readAllLines(csv);
+        assertThat(lines).hasSize(1 + 2 * 2 * 3);
+        // each token counts top-k = 2 distinct experts: the shares of a row add up to 2
+        double sum = lines.stream().skip(1).filter(l -> l.startsWith("1,news,"))
+                .mapToDouble(l -> Double.parseDouble(l.split(",")[5])).sum();
+        assertThat(sum).isCloseTo(2.0, org.assertj.core.api.Assertions.within(1e-12));
+
+        assertThat(FlexMoeCli.run("routing", "--model", model.toString(), "--exclude", "code", "--top-k", "1",
+                "--packed", packed.toString(), "--domains", "news", "--threads", "1")).isZero();
+        assertThat(console.takeOut()).contains("top-1 includes the expert (uniform 0.500)")
+                .containsPattern("domain +tokens +public +math\\R").doesNotContain("code");
+
+        assertThat(FlexMoeCli.run("routing", "--model", model.toString(), "--experts", "math", "--exclude", "code",
+                "--packed", packed.toString())).isEqualTo(1);
+        assertOneLineError("flexmoe: --experts and --exclude: give one or the other, not both");
+
+        assertThat(FlexMoeCli.run("routing", "--model", model.toString(), "--exclude", "poetry",
+                "--packed", packed.toString())).isEqualTo(1);
+        assertOneLineError("flexmoe: unknown expert 'poetry' (known: public, math, code)");
+
+        Path other = Files.createDirectories(dir.resolve("other"));
+        Path f = pack(other, "math", TokenizerFingerprint.ofBytes(new byte[] {1}), 3);
+        assertThat(FlexMoeCli.run("routing", "--model", model.toString(), "--packed", other.toString()))
+                .isEqualTo(1);
+        assertOneLineError("flexmoe: " + f + ": packed with tokenizer ");
+    }
+
+    @Test
+    void helpIsThereForEachCommand() {
         assertThat(FlexMoeCli.run("compose", "--help")).isZero();
         assertThat(console.takeOut()).contains("--public=FILE").contains("--experts").contains("--exclude")
                 .contains("--top-k=K").contains("--out=FILE");
         assertThat(FlexMoeCli.run("inspect", "--help")).isZero();
         assertThat(console.takeOut()).contains("--json").contains("--tensors").contains("FILE");
+        assertThat(FlexMoeCli.run("routing", "--help")).isZero();
+        assertThat(console.takeOut()).contains("--model=FILE").contains("--experts=NAME").contains("--exclude=NAME")
+                .contains("--packed=DIR").contains("--csv=FILE");
     }
 
     private void assertOneLineError(String start) {
