@@ -46,6 +46,7 @@ public final class FlexOlmoModel {
     private int[] inputs;
     private int[] targets;
     private boolean backwardAllowed;
+    private boolean logitsValid;
     private int validTokens;
 
     public FlexOlmoModel(Parameters params, Backend backend) {
@@ -104,6 +105,7 @@ public final class FlexOlmoModel {
         tr.rmsnormForward(last, 0, params.finalNorm().data(), 0, act.finalNormed, 0, act.finalRstd, 0, t, d,
                 (float) config.normEps());
         backend.gemm().matmulNT(act.finalNormed, 0, params.lmHead().data(), 0, act.logits, 0, t, v, d, false);
+        logitsValid = true;
         if (targets == null) {
             return null;
         }
@@ -155,6 +157,7 @@ public final class FlexOlmoModel {
             throw new IllegalStateException("backward: needs a forward with targets first (one backward per forward)");
         }
         backwardAllowed = false;
+        logitsValid = false; // the backward turns the logits into their gradient in place
         TrainingPlan plan = TrainingPlan.of(params);
         if (!plan.any) {
             return;
@@ -393,6 +396,18 @@ public final class FlexOlmoModel {
 
     private float[] gradOrSink(Tensor norm) {
         return norm.trainable() ? norm.grad() : act.frozenNormSink;
+    }
+
+    /**
+     * The LM-head logits of the last forward, [T, V] row-major (a copy). Not available after a backward, which
+     * reuses the buffer for the logits' gradient.
+     */
+    public float[] logits() {
+        requireForward("logits");
+        if (!logitsValid) {
+            throw new IllegalStateException("logits: the backward has overwritten them; run a forward first");
+        }
+        return act.logits.clone();
     }
 
     // ---- routing statistics -----------------------------------------------------------------------------
