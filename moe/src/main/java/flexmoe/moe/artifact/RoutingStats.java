@@ -1,13 +1,10 @@
 package flexmoe.moe.artifact;
 
+import flexmoe.moe.io.AtomicFiles;
 import flexmoe.moe.model.FlexOlmoModel;
 import flexmoe.moe.model.ModelConfig;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -171,24 +168,6 @@ public final class RoutingStats {
 
     /** Writes {@link #csv()} atomically. */
     public void writeCsv(Path file) {
-        Path target = file.toAbsolutePath();
-        Path temp = null;
-        try {
-            Files.createDirectories(target.getParent());
-            temp = SafeTensors.tempFileFor(target);
-            Files.writeString(temp, csv(), StandardCharsets.UTF_8);
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            temp = null;
-        } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot write: " + e.getMessage(), e);
-        } finally {
-            if (temp != null) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException ignored) {
-                    // the original error is the one to report
-                }
-            }
-        }
+        AtomicFiles.write(file, csv().getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import flexmoe.moe.io.AtomicFiles;
 import flexmoe.moe.model.NamedTensor;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -15,16 +16,13 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.CharBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
@@ -39,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The safetensors file format (Hugging Face), F32 tensors only: the one place that reads and writes it.
@@ -481,30 +478,9 @@ public final class SafeTensors {
      */
     public static ArtifactFingerprint write(Path file, List<NamedTensor> tensors, Map<String, String> metadata) {
         Layout layout = Layout.of(tensors, metadata);
-        Path target = file.toAbsolutePath();
-        Path temp = null;
-        try {
-            Files.createDirectories(target.getParent());
-            temp = tempFileFor(target);
-            ArtifactFingerprint fingerprint;
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                fingerprint = layout.writeTo(Channels.newOutputStream(ch));
-                ch.force(true);
-            }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            temp = null;
-            return fingerprint;
-        } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot write: " + e.getMessage(), e);
-        } finally {
-            if (temp != null) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException ignored) {
-                    // the original error is the one to report
-                }
-            }
-        }
+        ArtifactFingerprint[] fingerprint = new ArtifactFingerprint[1];
+        AtomicFiles.write(file, out -> fingerprint[0] = layout.writeTo(out));
+        return fingerprint[0];
     }
 
     /** The SHA-256 of the bytes {@link #write} would write for these tensors and metadata, without writing them. */
@@ -650,20 +626,6 @@ public final class SafeTensors {
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------
-
-    /** A hidden temporary file next to the target, with default permissions (unlike Files.createTempFile). */
-    static Path tempFileFor(Path target) throws IOException {
-        Path parent = target.toAbsolutePath().getParent();
-        while (true) {
-            Path temp = parent.resolve("." + target.getFileName() + "."
-                    + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
-            try {
-                return Files.createFile(temp);
-            } catch (FileAlreadyExistsException e) {
-                // another writer drew the same name: draw again
-            }
-        }
-    }
 
     static int firstNonFinite(float[] values) {
         for (int i = 0; i < values.length; i++) {

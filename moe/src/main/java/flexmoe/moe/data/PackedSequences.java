@@ -1,5 +1,6 @@
 package flexmoe.moe.data;
 
+import flexmoe.moe.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -2,6 +2,7 @@ package flexmoe.moe.data;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import flexmoe.moe.io.AtomicFiles;
 import flexmoe.moe.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,11 +1,8 @@
 package flexmoe.moe.tokenizer;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import flexmoe.moe.io.AtomicFiles;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -140,24 +137,7 @@ public final class BpeTokenizer implements Tokenizer {
 
     /** Writes {@link #toJson()} to {@code file} atomically (a temporary file in the same directory, then a move). */
     public void save(Path file) {
-        Path target = file.toAbsolutePath();
-        Path tmp = null;
-        try {
-            Files.createDirectories(target.getParent());
-            tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-            Files.write(tmp, canonicalBytes());
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the move failed and so did the clean-up: the original error says what happened
-                }
-            }
-        }
+        AtomicFiles.write(file, canonicalBytes());
     }
 
     /** This tokenizer as Hugging Face {@code tokenizer.json}, in flexmoe's canonical layout (the bytes {@link #save} writes). */
