@@ -75,6 +75,8 @@ final class GenerateCommand implements Callable<Integer> {
         BpeTokenizer tokenizer = BpeTokenizer.load(tokenizerFile);
         List<String> texts = prompts.isEmpty() ? List.of("") : prompts;
         Parameters params = modelArgs.load(tokenizer, tokenizerFile, System.err);
+        long start = System.nanoTime();
+        long generated = 0;
         try (Backend backend = modelArgs.backend()) {
             Generator generator = new Generator(params, backend);
             for (int p = 0; p < texts.size(); p++) {
@@ -88,6 +90,7 @@ final class GenerateCommand implements Callable<Integer> {
                 List<Generation> out = generator.generate(prompt, samples, forPrompt, tokenizer.eosId());
                 for (int s = 0; s < out.size(); s++) {
                     Generation g = out.get(s);
+                    generated += g.tokens().length;
                     print("### prompt " + (p + 1) + ", sample " + (s + 1) + ": " + g.tokens().length + " tokens, "
                             + switch (g.stop()) {
                                 case EOS -> "end of document";
@@ -97,6 +100,9 @@ final class GenerateCommand implements Callable<Integer> {
                 }
             }
         }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.err.printf(java.util.Locale.ROOT, "generated %d tokens in %.2f s (%.0f tokens/s, prefill included)%n",
+                generated, seconds, generated / seconds);
         return 0;
     }
 
