@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
                 + " summed NLL of each document's tokens, read after an end-of-document token, over its UTF-8 bytes)"
                 + " and the accuracy of a multiple-choice cloze task built from the documents (context, the true"
                 + " continuation and distractor spans of other documents of the domain, scored by log-likelihood per"
-                + " byte), with a Wilson 95% interval.",
+                + " byte), with a Wilson 95%% interval.",
                 "For an MoE model also prints the routing analysis: per layer, the share of each domain's tokens whose"
                 + " top-k includes each expert (expert 0 is the public model)."})
 final class EvalCommand implements Callable<Integer> {
@@ -52,7 +52,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", required = true, paramLabel = "FILE", description = "The model's tokenizer.json.")
     Path tokenizerFile;
 
-    @Option(names = "--domains", paramLabel = "NAME,...", split = ",",
+    @Option(names = "--domains", paramLabel = "NAME", split = ",",
             description = "Domains to evaluate (default: all of the corpus).")
     List<String> domains;
 

@@ -62,8 +62,8 @@ final class GenerateCommand implements Callable<Integer> {
     double topP;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
-            description = "Seed of the draws: the same seed, model and options give the same text (default:"
-                    + " ${DEFAULT-VALUE}).")
+            description = "Seed of the draws (prompt p, counted from 0, uses seed + p): the same seed, model and"
+                    + " options give the same text (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Override

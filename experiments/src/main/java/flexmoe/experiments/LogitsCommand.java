@@ -26,7 +26,7 @@ final class LogitsCommand implements Callable<Integer> {
     Input input;
 
     static final class Input {
-        @Option(names = "--ids", paramLabel = "ID,ID,...", split = ",", description = "Token ids.")
+        @Option(names = "--ids", paramLabel = "ID", split = ",", description = "Token ids, comma-separated.")
         int[] ids;
 
         @Option(names = "--text", paramLabel = "TEXT", description = "Text, encoded with --tokenizer.")

@@ -187,6 +187,7 @@ class ModelCommandsTest {
         for (String cmd : new String[] {"generate", "eval", "logits"}) {
             assertThat(run(cmd, "--help")).isZero();
             assertThat(console.takeOut()).contains("Usage: flexmoe " + cmd, "--random-preset", "--model");
+            assertThat(console.takeErr()).as("picocli could format every description").doesNotContain("WARN");
         }
     }
 }
