@@ -6,7 +6,6 @@ import flexmoe.moe.generate.Generator;
 import flexmoe.moe.generate.Sampling;
 import flexmoe.moe.model.Parameters;
 import flexmoe.moe.tokenizer.BpeTokenizer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,7 +90,7 @@ final class GenerateCommand implements Callable<Integer> {
                 for (int s = 0; s < out.size(); s++) {
                     Generation g = out.get(s);
                     generated += g.tokens().length;
-                    print("### prompt " + (p + 1) + ", sample " + (s + 1) + ": " + g.tokens().length + " tokens, "
+                    TokenizerCommand.printUtf8("### prompt " + (p + 1) + ", sample " + (s + 1) + ": " + g.tokens().length + " tokens, "
                             + switch (g.stop()) {
                                 case EOS -> "end of document";
                                 case MAX_TOKENS -> "--max-tokens reached";
@@ -104,12 +103,5 @@ final class GenerateCommand implements Callable<Integer> {
         System.err.printf(java.util.Locale.ROOT, "generated %d tokens in %.2f s (%.0f tokens/s, prefill included)%n",
                 generated, seconds, generated / seconds);
         return 0;
-    }
-
-    /** UTF-8 whatever the platform's console encoding (generated text is Unicode). */
-    private static void print(String s) {
-        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-        System.out.write(bytes, 0, bytes.length);
-        System.out.flush();
     }
 }
