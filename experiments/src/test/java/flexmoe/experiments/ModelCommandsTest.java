@@ -174,7 +174,8 @@ class ModelCommandsTest {
         Path missing = dir.resolve("missing.safetensors");
         assertThat(run("generate", "--model", missing.toString(), "--tokenizer", tokenizerFile.toString()))
                 .isEqualTo(1);
-        assertThat(console.takeErr()).startsWith("flexmoe: --model " + missing).doesNotContain("\tat ");
+        // One line naming the file (whatever reads model files: today the not-yet message, later the artifact loader).
+        assertThat(console.takeErr()).startsWith("flexmoe: ").contains(missing.toString()).hasLineCount(1);
         assertThat(run("eval", "--random-preset", "tiny", "--tokenizer", tokenizerFile.toString(), "--corpus",
                 corpus.toString(), "--domains", "law")).isEqualTo(1);
         assertThat(console.takeErr()).startsWith("flexmoe: ").contains("law");
