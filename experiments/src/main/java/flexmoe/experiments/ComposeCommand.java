@@ -39,7 +39,7 @@ final class ComposeCommand implements Callable<Integer> {
             description = "Leave these experts (by domain) out, e.g. --exclude news,code.")
     List<String> exclude = new ArrayList<>();
 
-    @Option(names = "--top-k", paramLabel = "K",
+    @Option(names = "--active-experts", paramLabel = "K",
             description = "Active experts per token, 1 to 1 + experts (default: all of them, at most "
                     + DEFAULT_MAX_TOP_K + ").")
     Integer topK;

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "flexmoe", mixinStandardHelpOptions = true, version = "flexmoe 0.1.0",
         description = "FlexOlmo-style modular language models with differential privacy.",
         subcommands = {QuickstartCommand.class, BackendsCommand.class, DataCommand.class, TokenizerCommand.class,
-                InspectCommand.class, ComposeCommand.class, RoutingCommand.class})
+                InspectCommand.class, ComposeCommand.class, RoutingCommand.class, GenerateCommand.class, EvalCommand.class,
+                LogitsCommand.class})
 public final class FlexMoeCli implements Callable<Integer> {
 
     @Override

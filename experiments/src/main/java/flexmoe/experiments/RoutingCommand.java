@@ -1,7 +1,6 @@
 package flexmoe.experiments;
 
 import flexmoe.kernels.Backend;
-import flexmoe.kernels.Backends;
 import flexmoe.moe.artifact.ComposedModel;
 import flexmoe.moe.artifact.RoutingStats;
 import flexmoe.moe.data.PackedSequences;
@@ -55,12 +54,6 @@ final class RoutingCommand implements Callable<Integer> {
             description = "Also write the statistics as CSV: layer,domain,expert,tokens,routed,share.")
     Path csv;
 
-    @Option(names = "--backend", defaultValue = Backends.DEFAULT,
-            description = "Compute backend (default: ${DEFAULT-VALUE}).")
-    String backendName;
-
-    @Option(names = "--threads", description = "Worker threads (default: all cores).")
-    Integer threads;
 
     @Override
     public Integer call() throws IOException {
@@ -69,11 +62,11 @@ final class RoutingCommand implements Callable<Integer> {
                     + maxSequences + " and " + batch);
         }
         Split s = Split.of(split);
-        ComposedModel composed = modelArgs.load();
+        ComposedModel composed = modelArgs.composed();
         List<Path> files = files(s);
         RoutingStats stats = RoutingStats.of(composed);
         int vocab = composed.config().vocabSize();
-        try (Backend backend = threads == null ? Backends.create(backendName) : Backends.create(backendName, threads)) {
+        try (Backend backend = modelArgs.backend()) {
             FlexOlmoModel model = new FlexOlmoModel(composed.parameters(), backend);
             for (Path f : files) {
                 String domain = f.getFileName().toString().replace("." + s.id() + ".bin", "");

@@ -199,7 +199,7 @@ final class TokenizerCommand implements Callable<Integer> {
     }
 
     /** UTF-8 bytes as they are, whatever the platform's console encoding (token strings and text are Unicode). */
-    private static void printUtf8(String s) {
+    static void printUtf8(String s) {
         byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
         System.out.write(bytes, 0, bytes.length);
         System.out.flush();

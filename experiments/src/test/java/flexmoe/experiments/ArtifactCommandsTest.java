@@ -109,7 +109,7 @@ class ArtifactCommandsTest {
     void composeWritesAModelThatInspectDescribes() throws IOException {
         Path out = dir.resolve("composed.safetensors");
         assertThat(FlexMoeCli.run("compose", "--public", publicFile.toString(), "--experts", math.toString(),
-                code.toString(), "--top-k", "2", "--out", out.toString())).isZero();
+                code.toString(), "--active-experts", "2", "--out", out.toString())).isZero();
         String composeOut = console.takeOut();
         assertThat(composeOut).contains("composed: public + math + code, top-2 of 3 experts")
                 .contains("wrote " + out + " (sha256:" + sha256(out) + ")");
@@ -178,7 +178,7 @@ class ArtifactCommandsTest {
         assertOneLineError("flexmoe: --exclude: unknown expert 'news' (the expert files given: math)");
 
         assertThat(FlexMoeCli.run("compose", "--public", publicFile.toString(), "--experts", math.toString(),
-                "--top-k", "3")).isEqualTo(1);
+                "--active-experts", "3")).isEqualTo(1);
         assertOneLineError("flexmoe: top-k must be in [1, 2] for the public model and 1 expert, got 3");
 
         assertThat(FlexMoeCli.run("compose", "--public", math.toString())).isEqualTo(1);
@@ -214,7 +214,7 @@ class ArtifactCommandsTest {
     void routingReportsSharesPerDomainWithOptOut() throws IOException {
         Path model = dir.resolve("composed.safetensors");
         assertThat(FlexMoeCli.run("compose", "--public", publicFile.toString(), "--experts", math.toString(),
-                code.toString(), "--top-k", "2", "--out", model.toString())).isZero();
+                code.toString(), "--active-experts", "2", "--out", model.toString())).isZero();
         console.takeOut();
         Path packed = Files.createDirectories(dir.resolve("packed"));
         pack(packed, "math", TOKENIZER, 1);
@@ -234,7 +234,7 @@ class ArtifactCommandsTest {
                 .mapToDouble(l -> Double.parseDouble(l.split(",")[5])).sum();
         assertThat(sum).isCloseTo(2.0, org.assertj.core.api.Assertions.within(1e-12));
 
-        assertThat(FlexMoeCli.run("routing", "--model", model.toString(), "--exclude", "code", "--top-k", "1",
+        assertThat(FlexMoeCli.run("routing", "--model", model.toString(), "--exclude", "code", "--active-experts", "1",
                 "--packed", packed.toString(), "--domains", "news", "--threads", "1")).isZero();
         assertThat(console.takeOut()).contains("top-1 includes the expert (uniform 0.500)")
                 .containsPattern("domain +tokens +public +math\\R").doesNotContain("code");
@@ -258,7 +258,7 @@ class ArtifactCommandsTest {
     void helpIsThereForEachCommand() {
         assertThat(FlexMoeCli.run("compose", "--help")).isZero();
         assertThat(console.takeOut()).contains("--public=FILE").contains("--experts").contains("--exclude")
-                .contains("--top-k=K").contains("--out=FILE");
+                .contains("--active-experts=K").contains("--out=FILE");
         assertThat(FlexMoeCli.run("inspect", "--help")).isZero();
         assertThat(console.takeOut()).contains("--json").contains("--tensors").contains("FILE");
         assertThat(FlexMoeCli.run("routing", "--help")).isZero();

@@ -113,6 +113,22 @@ public final class KernelSelfCheck {
         tr.attentionForward(q, 0, k, 0, v, 0, att, 0, lse, 0, B, S, D, H);
         out.put("transformer.attentionForward/out", att);
         out.put("transformer.attentionForward/lse", lse);
+        // KV-cache decoding: the last Q rows of each sequence as new queries against the keys as a cache whose
+        // capacity (S + 3) exceeds the filled rows.
+        int qs = 5, cap = S + 3;
+        float[] qNew = new float[B * qs * D];
+        float[] kCache = new float[B * cap * D];
+        float[] vCache = new float[B * cap * D];
+        for (int s = 0; s < B; s++) {
+            System.arraycopy(q, (s * S + S - qs) * D, qNew, s * qs * D, qs * D);
+            System.arraycopy(k, s * S * D, kCache, s * cap * D, S * D);
+            System.arraycopy(v, s * S * D, vCache, s * cap * D, S * D);
+        }
+        float[] decoded = new float[B * qs * D];
+        float[] decodedLse = new float[B * H * qs];
+        tr.attentionDecode(qNew, 0, kCache, 0, vCache, 0, decoded, 0, decodedLse, 0, B, qs, cap, D, H, S - qs);
+        out.put("transformer.attentionDecode/out", decoded);
+        out.put("transformer.attentionDecode/lse", decodedLse);
         float[] dq = new float[T * D];
         float[] dk = new float[T * D];
         float[] dv = new float[T * D];

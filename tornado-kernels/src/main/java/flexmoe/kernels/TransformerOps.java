@@ -77,6 +77,20 @@ public interface TransformerOps {
                           float[] lse, int lseOff, int batch, int seq, int dim, int heads);
 
     /**
+     * Attention of new queries against a key/value cache (KV-cache generation): the {@code queries} rows of q are
+     * the tokens at absolute positions {@code queryStart .. queryStart + queries - 1} of each sequence, and query
+     * i attends to the cached keys {@code j <= queryStart + i}. Same body, scale and bits as
+     * {@link #attentionForward}: its output rows {@code queryStart ..} are what this returns, given the same
+     * keys. Shapes: {@code q, out [B, queries, D]}; {@code kCache, vCache [B, keys, D]} (keys = the cache
+     * capacity, the row stride of a sequence; rows past {@code queryStart + queries} are never read, so they may
+     * hold anything); {@code lse [B, H, queries]}. Requires {@code queryStart + queries <= keys}. out and lse
+     * overwritten; neither may overlap an input. Prefill is the call with {@code queryStart = 0}.
+     */
+    void attentionDecode(float[] q, int qOff, float[] kCache, int kOff, float[] vCache, int vOff, float[] out,
+                         int outOff, float[] lse, int lseOff, int batch, int queries, int keys, int dim, int heads,
+                         int queryStart);
+
+    /**
      * Backward of {@link #attentionForward} from its out and lse (probabilities are recomputed, never stored).
      * Shapes: {@code q, k, v, out, dOut, dq, dk, dv [B*S, D]}; {@code lse, delta [B, H, S]}. delta is scratch
      * (overwritten with {@code rowsum(dOut * out)} per head). dq, dk, dv OVERWRITTEN. Outputs may not overlap
@@ -218,6 +232,37 @@ public interface TransformerOps {
         for (int i = 0; i < 3; i++) {
             disjoint(op, "out", out, outOff, n, names[i], ins[i], offs[i], n);
             disjoint(op, "lse", lse, lseOff, stats, names[i], ins[i], offs[i], n);
+        }
+        disjoint(op, "lse", lse, lseOff, stats, "out", out, outOff, n);
+    }
+
+    /** Checks {@link #attentionDecode}. */
+    static void checkAttentionDecode(float[] q, int qOff, float[] kCache, int kOff, float[] vCache, int vOff,
+                                     float[] out, int outOff, float[] lse, int lseOff, int batch, int queries,
+                                     int keys, int dim, int heads, int queryStart) {
+        String op = "attentionDecode";
+        KernelArgs.positive(op, "batch", batch);
+        KernelArgs.positive(op, "queries", queries);
+        KernelArgs.positive(op, "keys", keys);
+        KernelArgs.nonNegative(op, "queryStart", queryStart);
+        KernelArgs.require((long) queryStart + queries <= keys, op, "queryStart " + queryStart + " + queries "
+                + queries + " exceeds keys " + keys + " (the new tokens' keys must be in the cache)");
+        headDim(op, dim, heads);
+        long n = KernelArgs.size(op, batch, queries, dim);
+        long cache = KernelArgs.size(op, batch, keys, dim);
+        long stats = KernelArgs.size(op, batch, heads, queries);
+        KernelArgs.length(op, "q", q, qOff, n);
+        KernelArgs.length(op, "kCache", kCache, kOff, cache);
+        KernelArgs.length(op, "vCache", vCache, vOff, cache);
+        KernelArgs.length(op, "out", out, outOff, n);
+        KernelArgs.length(op, "lse", lse, lseOff, stats);
+        String[] names = {"q", "kCache", "vCache"};
+        float[][] ins = {q, kCache, vCache};
+        int[] offs = {qOff, kOff, vOff};
+        long[] lens = {n, cache, cache};
+        for (int i = 0; i < 3; i++) {
+            disjoint(op, "out", out, outOff, n, names[i], ins[i], offs[i], lens[i]);
+            disjoint(op, "lse", lse, lseOff, stats, names[i], ins[i], offs[i], lens[i]);
         }
         disjoint(op, "lse", lse, lseOff, stats, "out", out, outOff, n);
     }

@@ -183,6 +183,81 @@ class AttentionTest {
         }
     }
 
+    @Test
+    void decodeOpGivesTheTrainingForwardsRowsBitForBit() {
+        // Each backend's decode against its own training forward: the same row code on the same keys, so the
+        // same bits (plain bodies on the reference, the Vector API rows on the JVM backend). Cache rows past
+        // the filled ones are NaN and must never be read; hd 5 and 20 leave scalar tails on every vector width.
+        SplittableRandom rng = new SplittableRandom(8);
+        int[][] shapes = {{2, 12, 3, 5}, {1, 19, 2, 20}};
+        for (String name : new String[] {"reference", "jvm"}) {
+            try (Backend backend = Backends.create(name, 2)) {
+                TransformerOps ops = backend.transformer();
+                for (int[] s : shapes) {
+                    int batch = s[0], seq = s[1], heads = s[2], headDim = s[3], dim = heads * headDim;
+                    int n = batch * seq * dim, capacity = seq + 4;
+                    float[] q = uniform(rng, n, 2), k = uniform(rng, n, 2), v = uniform(rng, n, 1);
+                    float[] full = poisoned(n), lse = poisoned(batch * heads * seq);
+                    ops.attentionForward(q, 0, k, 0, v, 0, full, 0, lse, 0, batch, seq, dim, heads);
+                    float[] kCache = poisoned(1 + batch * capacity * dim), vCache = poisoned(2 + batch * capacity * dim);
+                    for (int b = 0; b < batch; b++) {
+                        System.arraycopy(k, b * seq * dim, kCache, 1 + b * capacity * dim, seq * dim);
+                        System.arraycopy(v, b * seq * dim, vCache, 2 + b * capacity * dim, seq * dim);
+                    }
+                    // {start, queries}: prefill, one chunk in the middle, the last token alone.
+                    int[][] steps = {{0, seq}, {4, 3}, {seq - 1, 1}};
+                    for (int[] step : steps) {
+                        int start = step[0], m = step[1];
+                        float[] qNew = new float[3 + batch * m * dim];
+                        for (int b = 0; b < batch; b++) {
+                            System.arraycopy(q, (b * seq + start) * dim, qNew, 3 + b * m * dim, m * dim);
+                        }
+                        float[] out = poisoned(4 + batch * m * dim), lseNew = poisoned(5 + batch * heads * m);
+                        ops.attentionDecode(qNew, 3, kCache, 1, vCache, 2, out, 4, lseNew, 5, batch, m, capacity, dim,
+                                heads, start);
+                        String what = name + " " + Arrays.toString(s) + " start " + start + " queries " + m;
+                        for (int b = 0; b < batch; b++) {
+                            assertBitsEqual("out " + what + " sequence " + b,
+                                    Arrays.copyOfRange(out, 4 + b * m * dim, 4 + (b + 1) * m * dim),
+                                    Arrays.copyOfRange(full, (b * seq + start) * dim, (b * seq + start + m) * dim));
+                            for (int h = 0; h < heads; h++) {
+                                int from = (b * heads + h) * seq + start, at = 5 + (b * heads + h) * m;
+                                assertBitsEqual("lse " + what + " " + b + "," + h,
+                                        Arrays.copyOfRange(lseNew, at, at + m),
+                                        Arrays.copyOfRange(lse, from, from + m));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void decodeRejectsBadArgumentsBeforeTouchingMemory() {
+        try (Backend backend = Backends.create("jvm", 1)) {
+            TransformerOps ops = backend.transformer();
+            // batch 2, 3 queries, cache of 5 keys, dim 4, heads 2: q/out 24, cache 40, lse 12
+            float[] q = new float[24], k = new float[40], v = new float[40];
+            float[] out = poisoned(24), lse = poisoned(12);
+            assertRejected(() -> ops.attentionDecode(q, 0, k, 0, v, 0, out, 0, lse, 0, 2, 3, 5, 4, 2, 3),
+                    "attentionDecode: queryStart 3 + queries 3 exceeds keys 5 (the new tokens' keys must be in the"
+                            + " cache)", out, lse);
+            assertRejected(() -> ops.attentionDecode(q, 0, k, 0, v, 0, out, 0, lse, 0, 2, 3, 5, 4, 2, -1),
+                    "attentionDecode: queryStart must be non-negative, got -1", out, lse);
+            assertRejected(() -> ops.attentionDecode(q, 0, k, 0, v, 0, out, 0, lse, 0, 2, 0, 5, 4, 2, 0),
+                    "attentionDecode: queries must be at least 1, got 0", out, lse);
+            assertRejected(() -> ops.attentionDecode(q, 0, k, 0, new float[39], 0, out, 0, lse, 0, 2, 3, 5, 4, 2, 2),
+                    "attentionDecode: vCache too short: need 40 elements from offset 0, has 39", out, lse);
+            assertRejected(() -> ops.attentionDecode(q, 0, k, 0, v, 0, out, 0, new float[11], 0, 2, 3, 5, 4, 2, 2),
+                    "attentionDecode: lse too short: need 12 elements from offset 0, has 11", out);
+            assertRejected(() -> ops.attentionDecode(q, 0, k, 0, v, 0, k, 10, lse, 0, 2, 3, 5, 4, 2, 2),
+                    "attentionDecode: out overlaps kCache", lse);
+            assertRejected(() -> ops.attentionDecode(q, 0, k, 0, v, 0, out, 0, lse, 0, 2, 3, 5, 6, 4, 2),
+                    "attentionDecode: dim 6 is not divisible by heads 4", out, lse);
+        }
+    }
+
     /** The plain bodies, one call per row, as a TornadoVM launcher would run them. */
     static void plainForward(float[] q, float[] k, float[] v, float[] out, float[] lse, int batch, int seq, int heads,
                              int headDim) {

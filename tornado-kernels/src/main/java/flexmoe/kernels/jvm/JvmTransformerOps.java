@@ -156,6 +156,30 @@ final class JvmTransformerOps implements TransformerOps {
     }
 
     @Override
+    public void attentionDecode(float[] q, int qOff, float[] kCache, int kOff, float[] vCache, int vOff,
+                                float[] out, int outOff, float[] lse, int lseOff, int batch, int queries, int keys,
+                                int dim, int heads, int queryStart) {
+        TransformerOps.checkAttentionDecode(q, qOff, kCache, kOff, vCache, vOff, out, outOff, lse, lseOff, batch,
+                queries, keys, dim, heads, queryStart);
+        int headDim = dim / heads;
+        int[] start = {queryStart};
+        // A decode row reads queryStart + i + 1 keys: the cost of a training row at that position.
+        int grain = ParallelRunner.grainFor(4L * (queryStart + queries) * headDim, CHUNK_WORK);
+        runner.forRange(batch * heads * queries, grain, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int bh = r / queries;
+                if (vectorized) {
+                    JvmAttention.attentionRow(bh / heads, bh % heads, r % queries, q, qOff, kCache, kOff, vCache,
+                            vOff, out, outOff, lse, lseOff, queries, keys, heads, headDim, queryStart);
+                } else {
+                    AttentionKernels.attentionRow(bh / heads, bh % heads, r % queries, q, qOff, kCache, kOff, vCache,
+                            vOff, out, outOff, lse, lseOff, queries, keys, heads, headDim, start);
+                }
+            }
+        });
+    }
+
+    @Override
     public void attentionBackward(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, float[] out,
                                   int outOff, float[] lse, int lseOff, float[] dOut, int dOutOff, float[] delta,
                                   int deltaOff, float[] dq, int dqOff, float[] dk, int dkOff, float[] dv, int dvOff,
