@@ -255,6 +255,28 @@ class ArtifactCommandsTest {
     }
 
     @Test
+    void optOutThroughTheCommandLineGivesTheLogitsOfTheModelComposedWithoutTheExpert() throws Exception {
+        Path both = dir.resolve("both.safetensors");
+        Path mathOnly = dir.resolve("math-only.safetensors");
+        assertThat(FlexMoeCli.run("compose", "--public", publicFile.toString(), "--experts", math.toString(),
+                code.toString(), "--active-experts", "2", "--out", both.toString())).isZero();
+        assertThat(FlexMoeCli.run("compose", "--public", publicFile.toString(), "--experts", math.toString(),
+                "--active-experts", "2", "--out", mathOnly.toString())).isZero();
+        Path optedOut = dir.resolve("opted-out.npy");
+        Path direct = dir.resolve("direct.npy");
+        Path withCode = dir.resolve("with-code.npy");
+        String ids = "5,17,3,40,2,9,33,1";
+        assertThat(FlexMoeCli.run("logits", "--model", both.toString(), "--exclude", "code", "--ids", ids, "--out",
+                optedOut.toString())).isZero();
+        assertThat(FlexMoeCli.run("logits", "--model", mathOnly.toString(), "--ids", ids, "--out", direct.toString()))
+                .isZero();
+        assertThat(FlexMoeCli.run("logits", "--model", both.toString(), "--ids", ids, "--out", withCode.toString()))
+                .isZero();
+        assertThat(Files.readAllBytes(optedOut)).isEqualTo(Files.readAllBytes(direct));
+        assertThat(Files.readAllBytes(withCode)).isNotEqualTo(Files.readAllBytes(direct));
+    }
+
+    @Test
     void helpIsThereForEachCommand() {
         assertThat(FlexMoeCli.run("compose", "--help")).isZero();
         assertThat(console.takeOut()).contains("--public=FILE").contains("--experts").contains("--exclude")
