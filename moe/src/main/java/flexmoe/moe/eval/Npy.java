@@ -1,19 +1,15 @@
 package flexmoe.moe.eval;
 
+import flexmoe.moe.io.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -77,44 +73,18 @@ public final class Npy {
     }
 
     /**
-     * Writes {@code data} with {@code shape} to {@code file} atomically (a temporary file in the same directory,
-     * then a rename): a reader never sees a partial file, and a failure leaves nothing behind.
+     * Writes {@code data} with {@code shape} to {@code file} atomically ({@link AtomicFiles}): a reader never sees
+     * a partial file, and a failure leaves nothing behind.
      */
     public static void write(Path file, float[] data, int... shape) {
         new Array(data, shape);
         byte[] header = header(shape);
         ByteBuffer body = ByteBuffer.allocate(Math.multiplyExact(4, data.length)).order(ByteOrder.LITTLE_ENDIAN);
         body.asFloatBuffer().put(data);
-        Path dir = file.toAbsolutePath().getParent();
-        Path temp = dir.resolve("." + file.getFileName() + "."
-                + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer h = ByteBuffer.wrap(header);
-                while (h.hasRemaining()) {
-                    ch.write(h);
-                }
-                while (body.hasRemaining()) {
-                    ch.write(body);
-                }
-                ch.force(true);
-            }
-            try {
-                Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(file + ": cannot write: directory " + dir + " does not exist");
-        } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot write: " + e.getMessage(), e);
-        } finally {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException ignored) {
-                // best effort: the rename either happened or the write failed already
-            }
-        }
+        AtomicFiles.write(file, out -> {
+            out.write(header);
+            out.write(body.array());
+        });
     }
 
     /** Reads a float32 .npy file (little-endian, C order); anything else is a one-line error naming the file. */
