@@ -280,12 +280,7 @@ public final class InferenceSession {
         int d = config.dim(), f = config.ffnHidden(), experts = config.experts(), kk = config.topK();
         GemmOps gemm = backend.gemm();
         MoeOps moe = backend.moe();
-        // The router kernel reads the per-expert rows and biases as one [E, D] matrix and [E] vector.
-        for (int e = 0; e < experts; e++) {
-            ExpertLayer x = p.expert(e);
-            System.arraycopy(x.routerRow().data(), 0, routerPacked, e * d, d);
-            biasPacked[e] = x.bias() == null ? 0f : x.bias().data()[0];
-        }
+        p.packRouter(routerPacked, biasPacked);
         int[] layerIds = ids[l];
         moe.routerForward(h, 0, routerPacked, 0, biasPacked, 0, probs, 0, routerLse, 0, layerIds, 0, gates, 0, t, d,
                 experts, kk);

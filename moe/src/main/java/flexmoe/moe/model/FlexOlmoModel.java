@@ -300,7 +300,7 @@ public final class FlexOlmoModel {
         int t = act.tokens, d = config.dim(), f = config.ffnHidden(), experts = config.experts(), k = config.topK();
         GemmOps gemm = backend.gemm();
         MoeOps moe = backend.moe();
-        packRouter(p, a);
+        p.packRouter(a.routerPacked, a.biasPacked);
         moe.routerForward(a.h, 0, a.routerPacked, 0, a.biasPacked, 0, a.probs, 0, a.routerLse, 0, a.ids, 0,
                 a.gates, 0, t, d, experts, k);
         moe.dispatchPlan(a.ids, 0, t, experts, k, a.counts, 0, a.offsets, 0, a.slotRow, 0, a.rowToken, 0);
@@ -373,17 +373,6 @@ public final class FlexOlmoModel {
             if (x.bias() != null && x.bias().trainable()) {
                 tr.add(x.bias().grad(), 0, act.dBias, e, x.bias().grad(), 0, 1);
             }
-        }
-    }
-
-    /** Copies the per-expert router rows and biases into the [E, D] / [E] layout the router kernel reads. */
-    private void packRouter(LayerParameters p, Activations.Layer a) {
-        int d = config.dim();
-        for (int e = 0; e < config.experts(); e++) {
-            ExpertLayer x = p.expert(e);
-            System.arraycopy(x.routerRow().data(), 0, a.routerPacked, e * d, d);
-            // b[0] is never read by the kernel (the public expert has no bias); 0 keeps the buffer clean.
-            a.biasPacked[e] = x.bias() == null ? 0f : x.bias().data()[0];
         }
     }
 

@@ -43,4 +43,18 @@ public record LayerParameters(Tensor qProj, Tensor kProj, Tensor vProj, Tensor o
     public ExpertLayer expert(int e) {
         return experts.get(e);
     }
+
+    /**
+     * Copies the experts' router rows into {@code rows} [E, D] and their biases into {@code bias} [E], the layout
+     * the router kernel reads. The public expert has no bias: {@code bias[0]} is written 0 (the kernel never reads
+     * it; 0 keeps the buffer clean).
+     */
+    public void packRouter(float[] rows, float[] bias) {
+        for (int e = 0; e < experts.size(); e++) {
+            ExpertLayer x = experts.get(e);
+            float[] r = x.routerRow().data();
+            System.arraycopy(r, 0, rows, e * r.length, r.length);
+            bias[e] = x.bias() == null ? 0f : x.bias().data()[0];
+        }
+    }
 }
