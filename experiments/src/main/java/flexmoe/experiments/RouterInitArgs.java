@@ -37,6 +37,12 @@ final class RouterInitArgs {
             description = "Documents sampled from the domain's train split (default: ${DEFAULT-VALUE}, the paper's).")
     int documents;
 
+    @Option(names = "--router-norm", paramLabel = "X",
+            description = "Rescale the router embedding to this Euclidean norm (default: as made, the paper's way;"
+                    + " hidden-mean vectors have norm about sqrt(d_model), which makes large router logits and a"
+                    + " large router z-loss).")
+    Double norm;
+
     @ArgGroup(exclusive = false, heading = "Corpus (router embedding documents):%n")
     CorpusArgs corpus;
 
@@ -63,7 +69,8 @@ final class RouterInitArgs {
                     + "' (expected hidden-mean, minilm, external or random)");
         };
         boolean readsDocuments = strategy.equals(HiddenMeanInit.STRATEGY) || strategy.equals(MiniLmEmbedder.NAME);
-        return init.routerEmbedding(domain, readsDocuments ? documents(domain, seed) : List.of());
+        RouterEmbedding r = init.routerEmbedding(domain, readsDocuments ? documents(domain, seed) : List.of());
+        return norm == null ? r : r.rescaled(norm);
     }
 
     private List<String> documents(String domain, long seed) {

@@ -109,10 +109,10 @@ class TrainingCommandsTest {
         for (Object[] e : new Object[][] {{"math", math, "hidden-mean"}, {"news", news, "random"}}) {
             int code = FlexMoeCli.run("train-expert", "--public", publicModel.toString(), "--domain", (String) e[0],
                     "--tokenizer", tokenizer.toString(), "--packed", packed.toString(), "--corpus", corpus.toString(),
-                    "--router-init", (String) e[2], "--router-documents", "8", "--steps", "4", "--batch", "2",
+                    "--router-init", (String) e[2], "--router-documents", "8", "--router-norm", "1", "--steps", "4", "--batch", "2",
                     "--threads", "1", "--out", e[1].toString());
             assertThat(code).as(console.err()).isZero();
-            assertThat(console.takeOut()).contains("router embedding r_" + e[0] + ": " + e[2],
+            assertThat(console.takeOut()).contains("router embedding r_" + e[0] + ": " + e[2] + " over ", "norm 1.0000",
                     "trained 4 steps, 128 tokens", "Wrote " + e[1] + " (expert '" + e[0] + "'");
         }
         PublicModelArtifact p = PublicModelArtifact.load(publicModel);

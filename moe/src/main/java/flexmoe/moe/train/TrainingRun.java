@@ -156,8 +156,8 @@ public final class TrainingRun {
     private void printProgress(Trainer.StepResult r, long stepsThisSession, double seconds) {
         double tokensPerSecond = stepsThisSession * loader.tokensPerBatch() / Math.max(seconds, 1e-9);
         double eta = (options.steps() - r.step()) * seconds / stepsThisSession;
-        options.progress().printf(Locale.ROOT, "step %d/%d  loss %.4f  lr %.3e  grad norm %.3f  %,.0f tokens/s  ETA %s%n",
-                r.step(), options.steps(), r.loss().total(), r.lr(), r.gradNorm(), tokensPerSecond, duration(eta));
+        options.progress().printf(Locale.ROOT, "step %d/%d  loss %.4f (cross-entropy %.4f)  lr %.3e  grad norm %.3f"
+                + "  %,.0f tokens/s  ETA %s%n", r.step(), options.steps(), r.loss().total(), r.loss().crossEntropy(), r.lr(), r.gradNorm(), tokensPerSecond, duration(eta));
     }
 
     static String duration(double seconds) {

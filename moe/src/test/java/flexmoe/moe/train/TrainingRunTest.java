@@ -159,7 +159,8 @@ class TrainingRunTest {
         run.runUntil(3);
         String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\n");
         assertThat(lines).hasSize(3);
-        assertThat(lines[0]).matches("step 1/8  loss \\d+\\.\\d{4}  lr \\d\\.\\d{3}e-\\d+  grad norm \\d+\\.\\d{3}  "
+        assertThat(lines[0]).matches("step 1/8  loss \\d+\\.\\d{4} \\(cross-entropy \\d+\\.\\d{4}\\)"
+                + "  lr \\d\\.\\d{3}e-\\d+  grad norm \\d+\\.\\d{3}  "
                 + "[\\d,]+ tokens/s  ETA \\d+:\\d\\d:\\d\\d");
         assertThat(lines[2]).startsWith("step 3/8  ");
         assertThat(TrainingRun.duration(3725)).isEqualTo("1:02:05");
