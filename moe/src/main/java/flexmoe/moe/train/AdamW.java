@@ -75,4 +75,30 @@ public final class AdamW {
     public float[] secondMoment(int i) {
         return v.get(i);
     }
+
+    /**
+     * Continues from a checkpoint: {@code step} updates taken, moments copied from {@code firstMoments} and
+     * {@code secondMoments} (one array per tensor, in {@link #tensors()} order, of the tensor's size).
+     */
+    public void restore(long step, List<float[]> firstMoments, List<float[]> secondMoments) {
+        if (step < 0) {
+            throw new IllegalArgumentException("AdamW.restore: step must be non-negative, got " + step);
+        }
+        if (firstMoments.size() != tensors.size() || secondMoments.size() != tensors.size()) {
+            throw new IllegalArgumentException("AdamW.restore: " + firstMoments.size() + " / " + secondMoments.size()
+                    + " moments for " + tensors.size() + " tensors");
+        }
+        for (int i = 0; i < tensors.size(); i++) {
+            if (firstMoments.get(i).length != m.get(i).length || secondMoments.get(i).length != v.get(i).length) {
+                throw new IllegalArgumentException("AdamW.restore: moments of " + tensors.get(i).name() + " have "
+                        + firstMoments.get(i).length + " / " + secondMoments.get(i).length + " values, expected "
+                        + m.get(i).length);
+            }
+        }
+        for (int i = 0; i < tensors.size(); i++) {
+            System.arraycopy(firstMoments.get(i), 0, m.get(i), 0, m.get(i).length);
+            System.arraycopy(secondMoments.get(i), 0, v.get(i), 0, v.get(i).length);
+        }
+        this.step = step;
+    }
 }
