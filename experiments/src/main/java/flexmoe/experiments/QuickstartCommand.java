@@ -231,6 +231,8 @@ final class QuickstartCommand implements Callable<Integer> {
             if (!reused) {
                 Files.createDirectories(packed);
                 new Packer(tokenizer, tokFp, seqLen).pack(corpus, domains, EnumSet.of(Split.TRAIN), packed, s -> { });
+                // The packed directory has several files: a marker stands for all of them.
+                AtomicFiles.write(packedMarker, String.join(",", domains).getBytes(StandardCharsets.UTF_8));
                 writeKey(packedMarker, packKey);
             }
             done("pack", (reused ? "reused " : "") + "train splits, seq-len " + seqLen);

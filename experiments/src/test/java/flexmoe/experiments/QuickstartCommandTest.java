@@ -69,7 +69,7 @@ class QuickstartCommandTest {
         // Same inputs: every artifact is reused, and the numbers are the same.
         Path second = dir.resolve("results2");
         assertThat(FlexMoeCli.run(args(second))).isZero();
-        assertThat(console.out()).contains("[tokenizer] reused").contains("[pretrain] reused")
+        assertThat(console.out()).contains("[tokenizer] reused").contains("[pack] reused").contains("[pretrain] reused")
                 .contains("[expert-news] reused");
         assertThat(Files.readAllLines(second.resolve("results.csv"))).isEqualTo(csv);
     }
