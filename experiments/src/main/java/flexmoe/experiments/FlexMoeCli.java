@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code flexmoe} command: one subcommand per job. */
 @Command(name = "flexmoe", mixinStandardHelpOptions = true, version = "flexmoe 0.1.0",
         description = "FlexOlmo-style modular language models with differential privacy.",
-        subcommands = {QuickstartCommand.class, BackendsCommand.class, DataCommand.class, TokenizerCommand.class,
+        subcommands = {QuickstartCommand.class, SelfcheckCommand.class, BackendsCommand.class, DataCommand.class, TokenizerCommand.class,
                 InspectCommand.class, ComposeCommand.class, RoutingCommand.class, GenerateCommand.class, EvalCommand.class,
                 LogitsCommand.class, PretrainCommand.class, TrainExpertCommand.class, TrainDenseCommand.class})
 public final class FlexMoeCli implements Callable<Integer> {

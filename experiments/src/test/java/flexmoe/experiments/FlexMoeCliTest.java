@@ -18,7 +18,7 @@ class FlexMoeCliTest {
 
     @Test
     void unknownBackendIsAOneLineErrorAndNonZeroExit() {
-        assertThat(FlexMoeCli.run("quickstart", "--backend", "nope")).isEqualTo(1);
+        assertThat(FlexMoeCli.run("selfcheck", "--backend", "nope")).isEqualTo(1);
         String message = console.err();
         assertThat(message).startsWith("flexmoe: backend 'nope' is not installed");
         assertThat(message.strip().lines()).hasSize(1);
@@ -26,7 +26,7 @@ class FlexMoeCliTest {
 
     @Test
     void unknownOptionIsAUsageError() {
-        assertThat(FlexMoeCli.run("quickstart", "--frobnicate")).isNotZero();
+        assertThat(FlexMoeCli.run("selfcheck", "--frobnicate")).isNotZero();
         assertThat(console.err()).contains("Unknown option: '--frobnicate'");
     }
 }

@@ -1,0 +1,103 @@
+package flexmoe.experiments;
+
+import flexmoe.moe.eval.BitsPerByte;
+import flexmoe.moe.eval.Cloze;
+import java.util.List;
+import java.util.Locale;
+
+/** The quick start's comparison table, opt-out and routing shares, as markdown, CSV and a console summary. */
+record QuickstartReport(List<String> domains, List<QuickstartCommand.ModelResult> models, String flexName, String optOutModel,
+              String optOutName, String optOutLine, List<String> expertNames, int topK) {
+
+    private QuickstartCommand.ModelResult model(String name) {
+        return models.stream().filter(m -> m.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private String comparison() {
+        StringBuilder sb = new StringBuilder("| model |");
+        for (String d : domains) {
+            sb.append(" ").append(d).append(" bits/byte |");
+        }
+        for (String d : domains) {
+            sb.append(" ").append(d).append(" cloze |");
+        }
+        sb.append("\n|---|").append("---:|".repeat(2 * domains.size())).append('\n');
+        for (QuickstartCommand.ModelResult m : models) {
+            sb.append("| ").append(m.name()).append(" |");
+            for (BitsPerByte.Result b : m.bits()) {
+                sb.append(String.format(Locale.ROOT, " %.4f |", b.bitsPerByte()));
+            }
+            for (Cloze.Result c : m.cloze()) {
+                sb.append(String.format(Locale.ROOT, " %.3f |", c.accuracy()));
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    private String optOut() {
+        int i = domains.indexOf(optOutName);
+        double with = model(flexName).bits().get(i).bitsPerByte();
+        double without = model(optOutModel).bits().get(i).bitsPerByte();
+        return optOutLine + ".\n\n" + String.format(Locale.ROOT, "Bits per byte on %s: %.4f with the %s expert,"
+                + " %.4f without it (%+.4f); the public model alone: %.4f.%n", optOutName, with, optOutName, without,
+                without - with, model("public").bits().get(i).bitsPerByte());
+    }
+
+    private String routing() {
+        QuickstartCommand.ModelResult flex = model(flexName);
+        StringBuilder sb = new StringBuilder("| input domain | layer |");
+        for (String e : expertNames) {
+            sb.append(' ').append(e).append(" |");
+        }
+        sb.append("\n|---|---:|").append("---:|".repeat(expertNames.size())).append('\n');
+        for (BitsPerByte.Result b : flex.bits()) {
+            double[][] share = b.routingShare();
+            for (int l = 0; l < share.length; l++) {
+                sb.append("| ").append(b.domain()).append(" | ").append(l).append(" |");
+                for (double s : share[l]) {
+                    sb.append(String.format(Locale.ROOT, " %.3f |", s));
+                }
+                sb.append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    String markdown(String command, double routerNorm) {
+        QuickstartCommand.ModelResult first = models.getFirst();
+        return "# FlexOlmo quick start\n\nCommand: `" + command + "` (see run.json for settings, seeds and timings).\n\n"
+                + "Test split, per domain: bits per byte (tokenizer-independent; lower is better) and cloze accuracy"
+                + String.format(Locale.ROOT, " (%d questions per domain, chance %.3f; higher is better). ",
+                first.cloze().getFirst().questions(), first.cloze().getFirst().chance())
+                + "`public+X`: the public model with expert X (top-2 of 2); `" + flexName + "`: public + "
+                + String.join(" + ", expertNames.subList(1, expertNames.size())) + ", top-" + topK + "; `"
+                + optOutModel + "`: " + flexName + " with " + optOutName + " excluded at inference.\n\n"
+                + comparison() + "\n## Opt-out\n\n" + optOut() + "\n## Routing\n\nShare of the " + flexName
+                + " model's tokens whose top-" + topK + " includes each expert, per input domain and layer (uniform: "
+                + String.format(Locale.ROOT, "%.3f", (double) topK / expertNames.size()) + ").\n\n" + routing()
+                + "\n## Router embeddings\n\nHidden-mean (the public model's mean final hidden state over documents of"
+                + " the domain), rescaled to norm " + routerNorm + ": unscaled they are about sqrt(d_model) long,"
+                + " the router logits are large and the router z-loss dominates expert training; the paper's stored"
+                + " router embeddings have norms 0.41-0.55.\n";
+    }
+
+    String csv() {
+        StringBuilder sb = new StringBuilder("model,domain,documents,bytes,tokens,bits_per_byte,cloze_questions,"
+                + "cloze_correct,cloze_accuracy\n");
+        for (QuickstartCommand.ModelResult m : models) {
+            for (int i = 0; i < m.bits().size(); i++) {
+                BitsPerByte.Result b = m.bits().get(i);
+                Cloze.Result c = m.cloze().get(i);
+                sb.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%d,%.6f,%d,%d,%.4f%n", m.name(), b.domain(),
+                        b.documents(), b.bytes(), b.tokens(), b.bitsPerByte(), c.questions(), c.correct(),
+                        c.accuracy()));
+            }
+        }
+        return sb.toString();
+    }
+
+    String summary() {
+        return comparison() + "\n" + optOut() + "\n";
+    }
+}
