@@ -31,6 +31,7 @@ public final class RegistryFetcher implements PackageFetcher {
     private final Consumer<String> log;
     private boolean npmChecked;
     private boolean aptGetChecked;
+    private boolean aptListsUpdated;
 
     /** Fetches with {@code npm} and {@code apt-get} from the PATH. */
     public RegistryFetcher(Path cache, Consumer<String> log) {
@@ -86,14 +87,44 @@ public final class RegistryFetcher implements PackageFetcher {
             aptGetChecked = true;
         }
         log.accept("fetching " + pkg.name() + " with apt-get download");
+        try {
+            return downloadDeb(dir, pkg);
+        } catch (PackageNotLocated e) {
+            // A fresh Debian machine has no package lists yet. As root, fetch them once, as a user would, and retry.
+            if (aptListsUpdated || !"root".equals(System.getProperty("user.name"))) {
+                throw new FlexMixException(e.getMessage());
+            }
+            log.accept("apt-get cannot locate " + pkg.name() + ": running 'apt-get update' once to fetch the package"
+                    + " lists");
+            Result r = run(List.of(aptGet, "update"), Path.of("").toAbsolutePath());
+            aptListsUpdated = true;
+            if (r.exit() != 0) {
+                throw new FlexMixException("apt-get update failed: " + lastLine(r.output()));
+            }
+            try {
+                return downloadDeb(dir, pkg);
+            } catch (PackageNotLocated again) {
+                throw new FlexMixException(again.getMessage());
+            }
+        }
+    }
+
+    private Path downloadDeb(Path dir, FlexMixRecipe.Package pkg) {
         return download(dir, null, List.of(aptGet, "download", pkg.name()), pkg, output -> {
             if (output.contains("Unable to locate package") || output.contains("has no installation candidate")) {
-                return "apt-get download " + pkg.name() + ": Unable to locate package " + pkg.name()
-                        + " (no package lists yet? run 'apt-get update' as root; the recipe names Debian 12"
-                        + " 'bookworm' packages)";
+                throw new PackageNotLocated("apt-get download " + pkg.name() + ": Unable to locate package "
+                        + pkg.name() + " (no package lists yet? run 'apt-get update' as root; the recipe names Debian 12"
+                        + " 'bookworm' packages)");
             }
             return "apt-get download " + pkg.name() + " failed: " + lastLine(output);
         });
+    }
+
+    /** apt-get knows no such package: no package lists yet, or not a Debian 12 machine. */
+    private static final class PackageNotLocated extends RuntimeException {
+        PackageNotLocated(String message) {
+            super(message);
+        }
     }
 
     /**

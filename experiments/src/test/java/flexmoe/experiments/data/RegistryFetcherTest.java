@@ -62,6 +62,31 @@ class RegistryFetcherTest {
     }
 
     @Test
+    void withoutPackageListsRootFetchesThemOnceAndRetries(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+                "only root may run apt-get update");
+        // A stand-in apt-get that knows no package until 'update' has run, like a fresh Debian machine.
+        Path marker = dir.resolve("lists-updated");
+        Path fake = dir.resolve("fake-apt-get");
+        Files.writeString(fake, String.join("\n",
+                "#!/bin/sh",
+                "case \"$1\" in",
+                "  --version) echo 'apt 2.6.1'; exit 0 ;;",
+                "  update) touch '" + marker + "'; exit 0 ;;",
+                "  download) if [ -f '" + marker + "' ]; then echo deb > \"$2_2.0_all.deb\"; exit 0; fi",
+                "            echo \"E: Unable to locate package $2\"; exit 100 ;;",
+                "esac", "exit 1", ""));
+        assertThat(fake.toFile().setExecutable(true)).isTrue();
+        List<String> log = new ArrayList<>();
+        RegistryFetcher fetcher = new RegistryFetcher(dir.resolve("cache"), "flexmoe-no-such-npm", fake.toString(),
+                log::add);
+        Path deb = fetcher.fetch(DEBIAN_PACKAGE);
+        assertThat(deb.getFileName().toString()).isEqualTo("some-doc_2.0_all.deb");
+        assertThat(marker).exists();
+        assertThat(log).anyMatch(line -> line.contains("running 'apt-get update' once"));
+    }
+
+    @Test
     void aPackageDirectoryFindsFilesAtTopLevelOrInTheCacheLayout(@TempDir Path dir) throws Exception {
         Path tgz = Files.writeString(dir.resolve("scope-some-corpus-1.2.3.tgz"), "x");
         Path deb = Files.writeString(Files.createDirectories(dir.resolve("debian")).resolve("some-doc_2.0_all.deb"), "x");
