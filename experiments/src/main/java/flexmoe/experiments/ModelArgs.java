@@ -1,7 +1,6 @@
 package flexmoe.experiments;
 
 import flexmoe.kernels.Backend;
-import flexmoe.kernels.Backends;
 import flexmoe.moe.artifact.ComposedModel;
 import flexmoe.moe.model.ModelConfig;
 import flexmoe.moe.model.Parameters;
@@ -11,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -56,15 +56,11 @@ final class ModelArgs {
                     + " ${DEFAULT-VALUE}).")
     int randomExperts;
 
-    @Option(names = "--backend", paramLabel = "NAME", defaultValue = Backends.DEFAULT,
-            description = "Compute backend (default: ${DEFAULT-VALUE}).")
-    String backendName;
-
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    BackendArgs backendArgs = new BackendArgs();
 
     Backend backend() {
-        return Backends.create(backendName, threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+        return backendArgs.create();
     }
 
     /** The model file with the expert selection applied (commands that need the parts' names). */

@@ -8,7 +8,6 @@ import flexmoe.experiments.data.FlexMixBuilder;
 import flexmoe.experiments.data.FlexMixMiniRecipe;
 import flexmoe.experiments.data.RegistryFetcher;
 import flexmoe.kernels.Backend;
-import flexmoe.kernels.Backends;
 import flexmoe.moe.artifact.ArtifactPart;
 import flexmoe.moe.artifact.ComposedModel;
 import flexmoe.moe.artifact.Composer;
@@ -65,6 +64,7 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -167,12 +167,8 @@ final class QuickstartCommand implements Callable<Integer> {
             description = "Seed of initialisation, data order, document samples and cloze (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--backend", paramLabel = "NAME", defaultValue = Backends.DEFAULT,
-            description = "Compute backend (default: ${DEFAULT-VALUE}).")
-    String backendName;
-
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    BackendArgs backendArgs = new BackendArgs();
 
     @Option(names = "--progress-seconds", paramLabel = "S", defaultValue = "10",
             description = "Seconds between training progress lines (default: ${DEFAULT-VALUE}).")
@@ -191,7 +187,7 @@ final class QuickstartCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         validate();
         long t0 = System.nanoTime();
-        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        int nThreads = backendArgs.threads();
         Files.createDirectories(work);
         Files.createDirectories(results);
         List<String> domains = new ArrayList<>();
@@ -207,7 +203,7 @@ final class QuickstartCommand implements Callable<Integer> {
 
         ModelConfig presetConfig = ModelConfig.preset(preset);
         int seqLen = presetConfig.maxSeqLen();
-        try (Backend backend = Backends.create(backendName, nThreads)) {
+        try (Backend backend = backendArgs.create()) {
             stage("tokenizer");
             Path tokenizerFile = work.resolve("tokenizer.json");
             String tokKey = key(corpusKey, "tokenizer", vocab);

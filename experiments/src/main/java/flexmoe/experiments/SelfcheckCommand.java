@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -19,19 +20,15 @@ import picocli.CommandLine.Option;
         description = "Check the kernels on this machine and print a GEMM throughput summary.")
 final class SelfcheckCommand implements Callable<Integer> {
 
-    @Option(names = "--backend", defaultValue = Backends.DEFAULT, description = "Compute backend (default: ${DEFAULT-VALUE}).")
-    String backendName;
-
-    @Option(names = "--threads", description = "Worker threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    BackendArgs backendArgs = new BackendArgs();
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random inputs (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Override
     public Integer call() {
-        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        try (Backend backend = Backends.create(backendName, nThreads);
+        try (Backend backend = backendArgs.create();
              Backend reference = Backends.create("reference", 1)) {
             System.out.println("flexmoe selfcheck on " + backend.device());
             System.out.println();

@@ -1,7 +1,6 @@
 package flexmoe.experiments;
 
 import flexmoe.kernels.Backend;
-import flexmoe.kernels.Backends;
 import flexmoe.moe.data.PackedSequences;
 import flexmoe.moe.data.Packer;
 import flexmoe.moe.data.Split;
@@ -15,6 +14,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options every training command shares: data, steps, optimiser schedule, checkpoints, backend. */
@@ -64,15 +64,11 @@ final class TrainingArgs {
             description = "Seconds between progress lines on stderr (default: ${DEFAULT-VALUE}).")
     double progressSeconds;
 
-    @Option(names = "--backend", paramLabel = "NAME", defaultValue = Backends.DEFAULT,
-            description = "Compute backend (default: ${DEFAULT-VALUE}).")
-    String backendName;
-
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    BackendArgs backendArgs = new BackendArgs();
 
     Backend backend() {
-        return Backends.create(backendName, threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+        return backendArgs.create();
     }
 
     /** The domain's packed train split, checked against the tokenizer. */
