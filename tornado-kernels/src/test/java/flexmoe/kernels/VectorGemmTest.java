@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -25,7 +26,7 @@ class VectorGemmTest {
 
     /**
      * {m, n, k}: tiny (plain path), just past it, vector edges, several M/N/K blocks, several K phases
-     * ({40, 1030, 1030}), and an Aᵀ·B too wide to share its packed A ({4100, 5, 40}).
+     * ({40, 1030, 1030}), and an Aᵀ·B taller than one piece of its packed Aᵀ ({4100, 5, 40}).
      */
     private static final int[][] SHAPES = {
         {1, 1, 1}, {2, 3, 1}, {1, 1, 5000}, {1, 70, 70}, {70, 1, 70}, {8, 32, 16}, {9, 33, 17}, {7, 31, 257},
@@ -102,6 +103,40 @@ class VectorGemmTest {
             GemmTest.run(one, layout, a, 0, b, 0, c1, 0, m, n, k, true);
             GemmTest.run(two, layout, a, 0, b, 0, c2, 0, m, n, k, true);
             assertBitsEqual(what + " accumulate", c2, c1);
+        }
+    }
+
+    /**
+     * Aᵀ·B in two bands of C, each over all of K (cut by rows when m > n, else by columns), which one thread
+     * computes as a single band: cut by rows with the single band taller than one piece of packed Aᵀ
+     * (1024 rows); cut by columns with the single band wider than the N block (1024); bands wider than the
+     * N block; bands taller than one piece together with two N blocks; one band over many K blocks with a
+     * row edge. K blocks of 150, 40 and 250 leave 2, 0 and 2 rows past the 4-row packing of Aᵀ.
+     */
+    @Test
+    void weightGradientBandsMatchFloat64AndGiveSameBitsWithOneAndTwoThreads() {
+        SplittableRandom rng = new SplittableRandom(59);
+        int[][] shapes = {{1100, 300, 300}, {300, 1100, 300}, {72, 2100, 300}, {2100, 1030, 40}, {20, 30, 3000}};
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2];
+            String what = "TN " + m + "x" + n + "x" + k;
+            float[] a = uniform(rng, k * m, 1);
+            float[] b = uniform(rng, k * n, 1);
+            float[] c1 = poisoned(m * n);
+            float[] c2 = poisoned(m * n);
+            one.gemm().matmulTN(a, 0, b, 0, c1, 0, m, n, k, false);
+            two.gemm().matmulTN(a, 0, b, 0, c2, 0, m, n, k, false);
+            assertBitsEqual(what, c2, c1);
+            double[] ref = GemmTest.reference(a, 0, b, 0, null, m, n, k, true, false);
+            assertClose(what, c1, 0, ref, 0, m * n, 1e-6 * k + 1e-6, 1e-5);
+            one.gemm().matmulTN(a, 0, b, 0, c1, 0, m, n, k, true);
+            two.gemm().matmulTN(a, 0, b, 0, c2, 0, m, n, k, true);
+            assertBitsEqual(what + " accumulate", c2, c1);
+            double[] twice = new double[m * n];
+            for (int i = 0; i < m * n; i++) {
+                twice[i] = 2 * ref[i];
+            }
+            assertClose(what + " accumulate", c1, 0, twice, 0, m * n, 2e-6 * k + 1e-6, 1e-5);
         }
     }
 

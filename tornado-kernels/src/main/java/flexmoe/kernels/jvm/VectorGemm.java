@@ -19,15 +19,28 @@ import jdk.incubator.vector.VectorSpecies;
  * budget assumes 512-bit vectors (16 accumulators + 3 of 32 registers); with 256-bit AVX2 the same code is
  * correct but spills.
  *
- * <p>Threads. C is processed in column blocks of NC and, within one, in phases of a few K blocks. The
- * threads pack a phase's B together into a buffer that all of them then read, so B is read from memory
- * once whatever the row split; each chunk packs the rows of A it needs inside its own work item. With
- * several threads and phases, packing the next phase is interleaved with computing this one: packing is
- * memory-bound and computing FMA-bound, so one thread's packing overlaps another's arithmetic.
- * Determinism: each phase's C is cut into chunks whose sizes depend only on (m, n, k); a chunk applies the
- * phase's K blocks in order, each C element is updated by exactly one chunk per phase, and the K blocking
- * depends only on k, so every element sees the same operations in the same order and 1 and 2 threads
- * give identical bits.
+ * <p>Threads, A·B and A·Bᵀ. C is processed in column blocks of NC and, within one, in phases of a few K
+ * blocks. The threads pack a phase's B together into a buffer that all of them then read, so B is read
+ * from memory once whatever the row split; each chunk packs the rows of A it needs inside its own work
+ * item. With several threads and phases, packing the next phase is interleaved with computing this one:
+ * packing is memory-bound and computing FMA-bound, so one thread's packing overlaps another's arithmetic.
+ *
+ * <p>Threads, Aᵀ·B (weight gradients: K = tokens is long and C small, so each element of C takes many K
+ * blocks). Shared packing through phases, as above, scaled only 1.35-1.7x on two threads: every phase is a
+ * hand-off, and the two vCPUs of these machines are at times placed far apart (a cache-line round trip of
+ * ~400 ns instead of ~50 ns), when reading what the other thread packed costs as much as reading memory.
+ * So C is cut instead into at most {@link #TN_BANDS} bands along its longer side, and one work item
+ * computes a whole band over all of K, packing its own Aᵀ and B: nothing is handed over between threads,
+ * and only the operand common to both bands (B when cut by rows, Aᵀ when cut by columns) is packed twice
+ * (1.75-1.95x on two threads, measured in both placements). One thread gets the whole range of bands from
+ * the runner and computes it as a single band, so it packs nothing twice. Aᵀ is packed for up to
+ * TN_A_ROWS rows of a band at once, reading whole rows of A [k,m] where it can: packing per MC rows read
+ * strided pieces of rows and cost up to twice as much per float from memory (0.35-0.39 vs 0.20 ns).
+ *
+ * <p>Determinism, all layouts: the K blocking depends only on k, and every element of C gets, per K block
+ * in order, one micro-kernel sum over that block's k steps starting from zero, added to C. Which chunk,
+ * band or thread computes an element, and how the operands were packed, does not change its bits. The
+ * chunks and bands are cut from (m, n, k) only, so 1 and 2 threads give identical bits.
  */
 final class VectorGemm {
 
@@ -57,8 +70,13 @@ final class VectorGemm {
      * that the packed data is still in cache when used. Two are held at once when pipelined.
      */
     static final int PHASE_FLOATS = 1 << 20;
-    /** Aᵀ·B shares packed A only while one K block of it stays this small (m up to ~4000). */
-    static final int SHARED_A_FLOATS = 1 << 20;
+    /**
+     * Aᵀ·B is cut into this many bands when it is large enough: one per core of these machines; each band
+     * more would pack the operand common to the bands once more.
+     */
+    static final int TN_BANDS = 2;
+    /** Rows of Aᵀ packed at once per K block in Aᵀ·B (1 MiB): one piece per band on the model's shapes. */
+    static final int TN_A_ROWS = 1024;
     /** Floats per packing work item. */
     static final long PACK_ITEM = 1L << 15;
     /** Floats per packing chunk handed to a thread, at least (~50 us of copying, as for MIN_CHUNK_FLOP). */
@@ -81,17 +99,36 @@ final class VectorGemm {
         this.runner = runner;
     }
 
-    /** One thread's buffers: its private packed A block, and the packed phases of the calls it makes. */
+    /**
+     * One thread's buffers: its private packed A block, the packed phases of the calls it makes, and the
+     * Aᵀ and B it packs for its bands of Aᵀ·B.
+     */
     private static final class Buffers {
         final float[] a = new float[MC * ARS];
         final float[] tile = new float[MR * NR];
         private float[] shared = new float[0];
+        private float[] bandA = new float[0];
+        private float[] bandB = new float[0];
 
         float[] shared(int size) {
             if (shared.length < size) {
                 shared = new float[size];
             }
             return shared;
+        }
+
+        float[] bandA(int size) {
+            if (bandA.length < size) {
+                bandA = new float[size];
+            }
+            return bandA;
+        }
+
+        float[] bandB(int size) {
+            if (bandB.length < size) {
+                bandB = new float[size];
+            }
+            return bandB;
         }
     }
 
@@ -105,11 +142,84 @@ final class VectorGemm {
             plain(transA, transB, a, aOff, b, bOff, c, cOff, m, n, k, accumulate);
             return;
         }
+        if (transA) {
+            gemmTN(a, aOff, b, bOff, c, cOff, m, n, k, accumulate);
+            return;
+        }
         Buffers own = buffers.get();
         for (int j0 = 0; j0 < n; j0 += NC) {
-            ColumnBlock block = new ColumnBlock(transA, transB, a, aOff, b, bOff, c, cOff, m, n, k, accumulate,
+            ColumnBlock block = new ColumnBlock(transB, a, aOff, b, bOff, c, cOff, m, n, k, accumulate,
                     j0, Math.min(NC, n - j0));
             block.run(own.shared(block.sharedSize()));
+        }
+    }
+
+    /**
+     * Band size {@code {rows, cols}} of Aᵀ·B, from the shape only (never the thread count): TN_BANDS bands
+     * along the longer side of C when each gets at least MIN_CHUNK_FLOP, else one band.
+     */
+    static int[] bandsTN(int m, int n, int k) {
+        long flop = 2L * m * n * k;
+        int bands = (int) Math.max(1, Math.min(TN_BANDS, flop / MIN_CHUNK_FLOP));
+        if (m > n) {
+            return new int[] {roundUp(ceilDiv(m, bands), MR), n};
+        }
+        return new int[] {m, roundUp(ceilDiv(n, bands), NR)};
+    }
+
+    /** {@code C[m,n] (+)= Aᵀ B}, A stored [k,m], B [k,n]: bands of C, each over all of K (class comment). */
+    private void gemmTN(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+                        boolean accumulate) {
+        int[] band = bandsTN(m, n, k);
+        int rows = band[0];
+        int cols = band[1];
+        boolean byRows = rows < m;
+        int bands = byRows ? ceilDiv(m, rows) : ceilDiv(n, cols);
+        // A range of bands (all of them with one thread) is one rectangle of C, computed as one band.
+        runner.forRange(bands, 1, (t0, t1) -> {
+            if (byRows) {
+                band(a, aOff, b, bOff, c, cOff, m, n, k, accumulate, t0 * rows, Math.min(m, t1 * rows), 0, n);
+            } else {
+                band(a, aOff, b, bOff, c, cOff, m, n, k, accumulate, 0, m, t0 * cols, Math.min(n, t1 * cols));
+            }
+        });
+    }
+
+    /**
+     * Rows [i0,i1) x columns [j0,j1) of C (+)= Aᵀ B over all of K, on the calling thread with its own packed
+     * operands. GotoBLAS order per K block: pieces of up to TN_A_ROWS rows of Aᵀ (packed once per K block
+     * when the band has a single piece), column blocks of NC of B, MC-row blocks of the Aᵀ piece.
+     */
+    private void band(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+                      boolean accumulate, int i0, int i1, int j0, int j1) {
+        Buffers buf = buffers.get();
+        int kBlocks = ceilDiv(k, KC);
+        int kcStd = ceilDiv(k, kBlocks);
+        int piece = Math.min(TN_A_ROWS, roundUp(i1 - i0, MR));
+        boolean onePiece = piece >= i1 - i0;
+        float[] pa = buf.bandA(piece / MR * (MR * kcStd + PAD));
+        float[] pb = buf.bandB(ceilDiv(Math.min(NC, j1 - j0), NR) * (NR * kcStd + PAD));
+        for (int p0 = 0; p0 < k; p0 += kcStd) {
+            int kc = Math.min(kcStd, k - p0);
+            // Non-accumulating products must never read C: the first K block overwrites it.
+            boolean load = accumulate || p0 > 0;
+            if (onePiece) {
+                packACols(a, aOff, m, p0, kc, i0, i1 - i0, pa, 0);
+            }
+            for (int jc = j0; jc < j1; jc += NC) {
+                int ncb = Math.min(NC, j1 - jc);
+                packBCols(b, bOff, n, p0, kc, 0, kc, jc, ncb, pb, 0);
+                for (int ia = i0; ia < i1; ia += piece) {
+                    int ma = Math.min(piece, i1 - ia);
+                    if (!onePiece) {
+                        packACols(a, aOff, m, p0, kc, ia, ma, pa, 0);
+                    }
+                    for (int ic = ia; ic < ia + ma; ic += MC) {
+                        macro(kc, Math.min(MC, ia + ma - ic), ncb, pa, (ic - ia) / MR * (MR * kc + PAD), false,
+                                pb, 0, c, cOff + ic * n + jc, n, load, buf.tile);
+                    }
+                }
+            }
         }
     }
 
@@ -134,9 +244,8 @@ final class VectorGemm {
         return new int[] {rows, cols};
     }
 
-    /** Columns [j0, j0+nc) of one product: its blocking, and the phases that pack and compute it. */
+    /** Columns [j0, j0+nc) of one A·B or A·Bᵀ: its blocking, and the phases that pack and compute it. */
     private final class ColumnBlock {
-        private final boolean transA;
         private final boolean transB;
         private final float[] a;
         private final int aOff;
@@ -152,8 +261,6 @@ final class VectorGemm {
         private final int nc;
         private final int kBlocks;
         private final int kcStd;
-        /** Aᵀ·B in column chunks: each K block of A (kc whole rows of A [k,m]) packed once, by all threads. */
-        private final boolean shareA;
         private final int strips;
         private final int bBlock;
         private final int blockSize;
@@ -163,9 +270,7 @@ final class VectorGemm {
         private final boolean pipeline;
         private final int stripsPerItem;
         private final int bRowsPerItem;
-        private final int aRowsPerItem;
         private final int bItems;
-        private final int perBlock;
         private final int packGrain;
         private final int rows;
         private final int cols;
@@ -173,9 +278,8 @@ final class VectorGemm {
         private final int chunks;
         private float[] pb;
 
-        ColumnBlock(boolean transA, boolean transB, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+        ColumnBlock(boolean transB, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                     int m, int n, int k, boolean accumulate, int j0, int nc) {
-            this.transA = transA;
             this.transB = transB;
             this.a = a;
             this.aOff = aOff;
@@ -199,23 +303,17 @@ final class VectorGemm {
             this.cols = chunk[1];
             this.chunksM = ceilDiv(m, rows);
             this.chunks = chunksM * ceilDiv(nc, cols);
-            // Aᵀ·B split into column chunks would pack A once per column chunk, from short pieces of rows at a
-            // large stride; then the threads pack it once instead, whole rows at a time. Otherwise each row
-            // chunk packs its own A inside its compute item, where it overlaps the other threads' FMAs.
-            this.shareA = transA && chunks > chunksM
-                    && (long) ceilDiv(m, MR) * (MR * KC + PAD) <= SHARED_A_FLOATS;
-            this.blockSize = bBlock + (shareA ? ceilDiv(m, MR) * (MR * kcStd + PAD) : 0);
+            // Each chunk packs its own A inside its compute item, where it overlaps the other threads' FMAs.
+            this.blockSize = bBlock;
             // As few phases as PHASE_FLOATS allows, with K blocks spread evenly (16 -> 3,3,3,3,2,2).
             this.phases = ceilDiv(kBlocks, Math.max(1, Math.min(kBlocks, PHASE_FLOATS / blockSize)));
             this.group = ceilDiv(kBlocks, phases);
             this.pipeline = runner.threads() > 1 && phases > 1;
-            // Packing items per K block: B by strips when stored [n,k], else (and A) by whole rows.
+            // Packing items per K block: B by strips when stored [n,k], else by whole rows.
             this.stripsPerItem = ParallelRunner.grainFor((long) NR * kcStd, PACK_ITEM);
             this.bRowsPerItem = ParallelRunner.grainFor(nc, PACK_ITEM);
-            this.aRowsPerItem = ParallelRunner.grainFor(m, PACK_ITEM);
             this.bItems = transB ? ceilDiv(strips, stripsPerItem) : ceilDiv(kcStd, bRowsPerItem);
-            this.perBlock = bItems + (shareA ? ceilDiv(kcStd, aRowsPerItem) : 0);
-            this.packGrain = (int) Math.max(1, PACK_CHUNK * perBlock / blockSize);
+            this.packGrain = (int) Math.max(1, PACK_CHUNK * bItems / blockSize);
         }
 
         /** Floats of the shared buffer: one phase, or two when packing the next overlaps computing one. */
@@ -263,7 +361,7 @@ final class VectorGemm {
         }
 
         private int packItems(int g) {
-            return blocksIn(g) * perBlock;
+            return blocksIn(g) * bItems;
         }
 
         /** Where K block {@code bi} of phase g is packed: phases alternate between the buffer's halves. */
@@ -272,22 +370,19 @@ final class VectorGemm {
         }
 
         private void pack(int g, int item) {
-            int bi = item / perBlock;
-            int r = item % perBlock;
+            int bi = item / bItems;
+            int r = item % bItems;
             int p0 = (firstBlock(g) + bi) * kcStd;
             int kc = Math.min(kcStd, k - p0);
             int base = base(g, bi);
-            if (r < bItems && transB) {
+            if (transB) {
                 for (int s = r * stripsPerItem, s1 = Math.min(strips, s + stripsPerItem); s < s1; s++) {
                     packBRows(b, bOff, k, p0, kc, j0 + s * NR, Math.min(NR, nc - s * NR), pb,
                             base + s * (NR * kc + PAD));
                 }
-            } else if (r < bItems) {
+            } else {
                 int from = r * bRowsPerItem;
                 packBCols(b, bOff, n, p0, kc, from, Math.min(kc, from + bRowsPerItem), j0, nc, pb, base);
-            } else {
-                int from = (r - bItems) * aRowsPerItem;
-                packACols(a, aOff, m, p0, kc, from, Math.min(kc, from + aRowsPerItem), 0, m, pb, base + bBlock);
             }
         }
 
@@ -306,17 +401,8 @@ final class VectorGemm {
                 int bo = base + jr0 / NR * (NR * kc + PAD);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    float[] pa = buf.a;
-                    int ao = 0;
-                    if (shareA) {
-                        pa = pb;
-                        ao = base + bBlock + ic / MR * (MR * kc + PAD);
-                    } else if (transA) {
-                        packACols(a, aOff, m, p0, kc, 0, kc, ic, mc, pa, 0);
-                    } else {
-                        packARows(a, aOff, k, p0, kc, ic, mc, pa);
-                    }
-                    macro(kc, mc, ncc, pa, ao, !transA, pb, bo, c, cOff + ic * n + j0 + jr0, n, load, buf.tile);
+                    packARows(a, aOff, k, p0, kc, ic, mc, buf.a);
+                    macro(kc, mc, ncc, buf.a, 0, true, pb, bo, c, cOff + ic * n + j0 + jr0, n, load, buf.tile);
                 }
             }
         }
@@ -526,23 +612,37 @@ final class VectorGemm {
     }
 
     /**
-     * A stored [k,m] (lda = m), rows p0+pFrom..p0+pTo of the K block, columns ic..ic+mc: each k step of a
-     * strip is MR contiguous floats, strip s at {@code dst[d + s*(MR*kc+PAD)]}. Row by row of A (p outer),
-     * so the reads are sequential rather than one short piece per row of A at a large stride.
+     * A stored [k,m] (lda = m), rows p0..p0+kc, columns ic..ic+mc: each k step of a strip is MR contiguous
+     * floats, strip s at {@code dst[d + s*(MR*kc+PAD)]}. Row by row of A (p outer), so the reads are
+     * sequential rather than one short piece per row of A at a large stride, and four rows at a time: when
+     * mc is only part of a row, that keeps enough reads in flight (measured from memory: 0.29 -> 0.19 ns per
+     * float for half rows of 1024, unchanged for whole rows).
      */
-    private static void packACols(float[] a, int aOff, int lda, int p0, int kc, int pFrom, int pTo, int ic, int mc,
-                                  float[] dst, int d) {
+    private static void packACols(float[] a, int aOff, int lda, int p0, int kc, int ic, int mc, float[] dst,
+                                  int d) {
         int sas = MR * kc + PAD;
         int full = mc / MR * MR;
-        for (int p = pFrom; p < pTo; p++) {
+        int p = 0;
+        for (; p + 4 <= kc; p += 4) {
+            int src = aOff + (p0 + p) * lda + ic;
+            for (int ir = 0, o = d + p * MR; ir < full; ir += MR, o += sas) {
+                FloatVector.fromArray(S8, a, src + ir).intoArray(dst, o);
+                FloatVector.fromArray(S8, a, src + lda + ir).intoArray(dst, o + MR);
+                FloatVector.fromArray(S8, a, src + 2 * lda + ir).intoArray(dst, o + 2 * MR);
+                FloatVector.fromArray(S8, a, src + 3 * lda + ir).intoArray(dst, o + 3 * MR);
+            }
+        }
+        for (; p < kc; p++) {
             int src = aOff + (p0 + p) * lda + ic;
             for (int ir = 0, o = d + p * MR; ir < full; ir += MR, o += sas) {
                 FloatVector.fromArray(S8, a, src + ir).intoArray(dst, o);
             }
-            if (full < mc) {
-                int o = d + full / MR * sas + p * MR;
+        }
+        if (full < mc) {
+            for (int q = 0, o = d + full / MR * sas; q < kc; q++, o += MR) {
+                int src = aOff + (p0 + q) * lda + ic + full;
                 for (int r = 0; r < MR; r++) {
-                    dst[o + r] = full + r < mc ? a[src + full + r] : 0f;
+                    dst[o + r] = full + r < mc ? a[src + r] : 0f;
                 }
             }
         }
