@@ -9,6 +9,7 @@ import flexmoe.moe.generate.InferenceSession;
 import flexmoe.moe.generate.TestModels;
 import flexmoe.moe.model.FlexOlmoModel;
 import flexmoe.moe.model.Loss;
+import flexmoe.moe.model.ModelTesting;
 import flexmoe.moe.model.Parameters;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -29,8 +30,8 @@ class LogitsTest {
             float[] logits = Logits.write(file, p, backend, ids);
             Npy.Array back = Npy.read(file);
             assertThat(back.shape()).containsExactly(9, 64);
-            TestModels.assertBitsEqual("file", back.data(), logits);
-            TestModels.assertBitsEqual("prefill", logits,
+            ModelTesting.assertBitsEqual("file", back.data(), logits);
+            ModelTesting.assertBitsEqual("prefill", logits,
                     Arrays.copyOf(new InferenceSession(p, backend, 1, 9).forward(ids, 9), 9 * 64));
             // Row t predicts ids[t + 1]: its cross-entropy is the training forward's loss at t.
             FlexOlmoModel model = new FlexOlmoModel(p, backend);

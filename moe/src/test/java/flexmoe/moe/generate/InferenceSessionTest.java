@@ -1,6 +1,6 @@
 package flexmoe.moe.generate;
 
-import static flexmoe.moe.generate.TestModels.assertBitsEqual;
+import static flexmoe.moe.model.ModelTesting.assertBitsEqual;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

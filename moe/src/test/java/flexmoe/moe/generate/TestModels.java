@@ -65,28 +65,6 @@ public final class TestModels {
         return ids;
     }
 
-    /** Same length and the same bits everywhere; names the first differing element and the largest difference. */
-    public static void assertBitsEqual(String what, float[] got, float[] expected) {
-        if (got.length != expected.length) {
-            throw new AssertionError(what + ": length " + got.length + " != " + expected.length);
-        }
-        int first = -1, count = 0;
-        double worst = 0;
-        for (int i = 0; i < got.length; i++) {
-            if (Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(expected[i])) {
-                if (first < 0) {
-                    first = i;
-                }
-                count++;
-                worst = Math.max(worst, Math.abs((double) got[i] - expected[i]));
-            }
-        }
-        if (first >= 0) {
-            throw new AssertionError(what + ": " + count + " of " + got.length + " elements differ, first [" + first
-                    + "] " + got[first] + " != " + expected[first] + ", largest difference " + worst);
-        }
-    }
-
     /** Largest |got - expected| relative to 1 + the largest |expected|. */
     public static double maxRelativeDiff(float[] got, float[] expected) {
         double scale = 0, worst = 0;

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /** Helpers shared by the model tests. */
-final class ModelTesting {
+public final class ModelTesting {
 
     private ModelTesting() {
     }
@@ -81,7 +81,7 @@ final class ModelTesting {
     }
 
     /** Same length and the same bits everywhere; names the first differing element and the largest difference. */
-    static void assertBitsEqual(String what, float[] got, float[] expected) {
+    public static void assertBitsEqual(String what, float[] got, float[] expected) {
         if (got.length != expected.length) {
             throw new AssertionError(what + ": length " + got.length + " != " + expected.length);
         }
