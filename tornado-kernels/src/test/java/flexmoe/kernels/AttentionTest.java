@@ -189,7 +189,9 @@ class AttentionTest {
         // same bits (plain bodies on the reference, the Vector API rows on the JVM backend). Cache rows past
         // the filled ones are NaN and must never be read; hd 5 and 20 leave scalar tails on every vector width.
         SplittableRandom rng = new SplittableRandom(8);
-        int[][] shapes = {{2, 12, 3, 5}, {1, 19, 2, 20}};
+        // {1, 140, 2, 64}: longer than one 64-query block of the JVM backend, decoded in chunks whose blocks
+        // start elsewhere than the training forward's.
+        int[][] shapes = {{2, 12, 3, 5}, {1, 19, 2, 20}, {1, 140, 2, 64}};
         for (String name : new String[] {"reference", "jvm"}) {
             try (Backend backend = Backends.create(name, 2)) {
                 TransformerOps ops = backend.transformer();
@@ -204,8 +206,8 @@ class AttentionTest {
                         System.arraycopy(k, b * seq * dim, kCache, 1 + b * capacity * dim, seq * dim);
                         System.arraycopy(v, b * seq * dim, vCache, 2 + b * capacity * dim, seq * dim);
                     }
-                    // {start, queries}: prefill, one chunk in the middle, the last token alone.
-                    int[][] steps = {{0, seq}, {4, 3}, {seq - 1, 1}};
+                    // {start, queries}: prefill, chunks in the middle, the last token alone.
+                    int[][] steps = {{0, seq}, {4, 3}, {seq / 3, seq / 2}, {seq - 1, 1}};
                     for (int[] step : steps) {
                         int start = step[0], m = step[1];
                         float[] qNew = new float[3 + batch * m * dim];
@@ -275,8 +277,9 @@ class AttentionTest {
     void jvmVectorPathMatchesThePlainBodies() {
         SplittableRandom rng = new SplittableRandom(6);
         // hd below, at, between and above vector widths (4, 8, 16 lanes) so both the vector loops and the
-        // scalar tails run.
-        int[][] shapes = {{1, 3, 2, 1}, {2, 9, 1, 7}, {1, 20, 2, 16}, {2, 33, 2, 20}, {1, 40, 1, 64}, {1, 11, 2, 67}};
+        // scalar tails run; sequences longer than one block of queries (64) and not a multiple of it.
+        int[][] shapes = {{1, 3, 2, 1}, {2, 9, 1, 7}, {1, 20, 2, 16}, {2, 33, 2, 20}, {1, 40, 1, 64}, {1, 11, 2, 67},
+            {1, 150, 2, 64}, {2, 129, 1, 32}, {1, 70, 1, 13}};
         try (Backend backend = Backends.create("jvm", 2)) {
             for (int[] s : shapes) {
                 int batch = s[0], seq = s[1], heads = s[2], headDim = s[3], dim = heads * headDim;
@@ -352,7 +355,7 @@ class AttentionTest {
     @Test
     void sameBitsWithOneAndTwoThreads() {
         SplittableRandom rng = new SplittableRandom(5);
-        int batch = 2, seq = 64, heads = 3, headDim = 16, dim = heads * headDim;
+        int batch = 2, seq = 130, heads = 3, headDim = 16, dim = heads * headDim;
         int n = batch * seq * dim, stats = batch * heads * seq;
         float[] q = uniform(rng, n, 1), k = uniform(rng, n, 1), v = uniform(rng, n, 1), dOut = uniform(rng, n, 1);
         float[][] results = new float[2][];

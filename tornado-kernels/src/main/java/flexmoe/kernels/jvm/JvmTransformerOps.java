@@ -141,16 +141,20 @@ final class JvmTransformerOps implements TransformerOps {
         TransformerOps.checkAttentionForward(q, qOff, k, kOff, v, vOff, out, outOff, lse, lseOff, batch, seq, dim,
                 heads);
         int headDim = dim / heads;
+        if (vectorized) {
+            runner.forRange(batch * heads, 1, (start, end) -> {
+                for (int bh = start; bh < end; bh++) {
+                    JvmAttention.forwardHead(bh / heads, bh % heads, q, qOff, k, kOff, v, vOff, out, outOff, lse,
+                            lseOff, seq, seq, heads, headDim, 0);
+                }
+            });
+            return;
+        }
         runner.forRange(batch * heads * seq, attentionGrain(seq, headDim), (start, end) -> {
             for (int r = start; r < end; r++) {
                 int bh = r / seq;
-                if (vectorized) {
-                    JvmAttention.attentionRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v, vOff, out,
-                            outOff, lse, lseOff, seq, seq, heads, headDim, 0);
-                } else {
-                    AttentionKernels.attentionRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v, vOff, out,
-                            outOff, lse, lseOff, seq, seq, heads, headDim, QUERY_START_ZERO);
-                }
+                AttentionKernels.attentionRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v, vOff, out,
+                        outOff, lse, lseOff, seq, seq, heads, headDim, QUERY_START_ZERO);
             }
         });
     }
@@ -162,19 +166,25 @@ final class JvmTransformerOps implements TransformerOps {
         TransformerOps.checkAttentionDecode(q, qOff, kCache, kOff, vCache, vOff, out, outOff, lse, lseOff, batch,
                 queries, keys, dim, heads, queryStart);
         int headDim = dim / heads;
+        if (vectorized) {
+            // One (sequence, head) per task: its queries share the transposed keys.
+            int grain = ParallelRunner.grainFor(4L * (queryStart + queries) * queries * headDim, CHUNK_WORK);
+            runner.forRange(batch * heads, grain, (from, to) -> {
+                for (int bh = from; bh < to; bh++) {
+                    JvmAttention.forwardHead(bh / heads, bh % heads, q, qOff, kCache, kOff, vCache, vOff, out,
+                            outOff, lse, lseOff, queries, keys, heads, headDim, queryStart);
+                }
+            });
+            return;
+        }
         int[] start = {queryStart};
         // A decode row reads queryStart + i + 1 keys: the cost of a training row at that position.
         int grain = ParallelRunner.grainFor(4L * (queryStart + queries) * headDim, CHUNK_WORK);
         runner.forRange(batch * heads * queries, grain, (from, to) -> {
             for (int r = from; r < to; r++) {
                 int bh = r / queries;
-                if (vectorized) {
-                    JvmAttention.attentionRow(bh / heads, bh % heads, r % queries, q, qOff, kCache, kOff, vCache,
-                            vOff, out, outOff, lse, lseOff, queries, keys, heads, headDim, queryStart);
-                } else {
-                    AttentionKernels.attentionRow(bh / heads, bh % heads, r % queries, q, qOff, kCache, kOff, vCache,
-                            vOff, out, outOff, lse, lseOff, queries, keys, heads, headDim, start);
-                }
+                AttentionKernels.attentionRow(bh / heads, bh % heads, r % queries, q, qOff, kCache, kOff, vCache,
+                        vOff, out, outOff, lse, lseOff, queries, keys, heads, headDim, start);
             }
         });
     }
@@ -187,6 +197,16 @@ final class JvmTransformerOps implements TransformerOps {
         TransformerOps.checkAttentionBackward(q, qOff, k, kOff, v, vOff, out, outOff, lse, lseOff, dOut, dOutOff,
                 delta, deltaOff, dq, dqOff, dk, dkOff, dv, dvOff, batch, seq, dim, heads);
         int headDim = dim / heads;
+        if (vectorized) {
+            runner.forRange(batch * heads, 1, (start, end) -> {
+                for (int bh = start; bh < end; bh++) {
+                    JvmAttention.backwardHead(bh / heads, bh % heads, q, qOff, k, kOff, v, vOff, out, outOff, lse,
+                            lseOff, dOut, dOutOff, delta, deltaOff, dq, dqOff, dk, dkOff, dv, dvOff, seq, heads,
+                            headDim);
+                }
+            });
+            return;
+        }
         int rows = batch * heads * seq;
         runner.forRange(rows, ParallelRunner.grainFor(headDim, CHUNK_WORK), (start, end) -> {
             for (int r = start; r < end; r++) {
@@ -199,27 +219,16 @@ final class JvmTransformerOps implements TransformerOps {
         runner.forRange(rows, grain, (start, end) -> {
             for (int r = start; r < end; r++) {
                 int bh = r / seq;
-                if (vectorized) {
-                    JvmAttention.backwardQueryRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v,
-                            vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dq, dqOff, seq, heads, headDim);
-                } else {
-                    AttentionKernels.attentionBackwardQueryRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff,
-                            v, vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dq, dqOff, seq, heads, headDim);
-                }
+                AttentionKernels.attentionBackwardQueryRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff,
+                        v, vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dq, dqOff, seq, heads, headDim);
             }
         });
         runner.forRange(rows, grain, (start, end) -> {
             for (int r = start; r < end; r++) {
                 int bh = r / seq;
-                if (vectorized) {
-                    JvmAttention.backwardKeyRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v,
-                            vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dk, dkOff, dv, dvOff, seq, heads,
-                            headDim);
-                } else {
-                    AttentionKernels.attentionBackwardKeyRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v,
-                            vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dk, dkOff, dv, dvOff, seq, heads,
-                            headDim);
-                }
+                AttentionKernels.attentionBackwardKeyRow(bh / heads, bh % heads, r % seq, q, qOff, k, kOff, v,
+                        vOff, lse, lseOff, dOut, dOutOff, delta, deltaOff, dk, dkOff, dv, dvOff, seq, heads,
+                        headDim);
             }
         });
     }
