@@ -1,7 +1,7 @@
 package flexmoe.moe.eval;
 
 import flexmoe.kernels.Backend;
-import flexmoe.moe.generate.InferenceSession;
+import flexmoe.moe.model.InferenceSession;
 import flexmoe.moe.model.Parameters;
 import java.nio.file.Path;
 import java.util.Arrays;

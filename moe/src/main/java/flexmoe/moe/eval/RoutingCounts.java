@@ -1,7 +1,7 @@
 package flexmoe.moe.eval;
 
 import flexmoe.kernels.CrossEntropyKernels;
-import flexmoe.moe.generate.InferenceSession;
+import flexmoe.moe.model.InferenceSession;
 import flexmoe.moe.model.ModelConfig;
 
 /**

@@ -2,7 +2,7 @@ package flexmoe.moe.eval;
 
 import flexmoe.kernels.Backend;
 import flexmoe.kernels.CrossEntropyKernels;
-import flexmoe.moe.generate.InferenceSession;
+import flexmoe.moe.model.InferenceSession;
 import flexmoe.moe.model.ModelConfig;
 import flexmoe.moe.model.Parameters;
 import java.util.Arrays;

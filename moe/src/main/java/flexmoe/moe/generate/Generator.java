@@ -1,6 +1,7 @@
 package flexmoe.moe.generate;
 
 import flexmoe.kernels.Backend;
+import flexmoe.moe.model.InferenceSession;
 import flexmoe.moe.model.Parameters;
 import java.util.ArrayList;
 import java.util.List;

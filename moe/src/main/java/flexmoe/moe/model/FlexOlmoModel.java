@@ -98,8 +98,11 @@ public final class FlexOlmoModel {
         TransformerOps tr = backend.transformer();
 
         tr.embeddingForward(inputs, 0, params.embedding().data(), 0, act.residual[0], 0, t, v, d);
+        Activations shapes = act;
+        AttentionStep attention = (l, a) -> tr.attentionForward(a.qRot, 0, a.kRot, 0, a.v, 0, a.attention, 0,
+                a.attentionLse, 0, shapes.batch, shapes.seq, d, config.heads());
         for (int l = 0; l < config.layers(); l++) {
-            blockForward(l);
+            blockForward(l, act.layers[l], act.residual[l], act.residual[l + 1], t, act.pos, attention);
         }
         float[] last = act.residual[config.layers()];
         tr.rmsnormForward(last, 0, params.finalNorm().data(), 0, act.finalNormed, 0, act.finalRstd, 0, t, d,
@@ -191,12 +194,24 @@ public final class FlexOlmoModel {
 
     // ---- one block ------------------------------------------------------------------------------
 
-    private void blockForward(int l) {
+    /**
+     * The attention of a block's t tokens: a.attention (and a.attentionLse) from a.qRot, a.kRot (after QK-norm
+     * and RoPE) and a.v. Training attends within each sequence of the batch; {@link InferenceSession} appends
+     * the new keys and values to its cache and attends to the cache.
+     */
+    @FunctionalInterface
+    interface AttentionStep {
+        void run(int layer, Activations.Layer a);
+    }
+
+    /**
+     * Block l over t tokens at positions pos: x in, out written (out may be x: x is last read before the FFN).
+     * The one block forward of both the training forward and {@link InferenceSession}, so a cached decode
+     * runs the training forward's operations in its order.
+     */
+    void blockForward(int l, Activations.Layer a, float[] x, float[] out, int t, int[] pos, AttentionStep attention) {
         LayerParameters p = params.layer(l);
-        Activations.Layer a = act.layers[l];
-        float[] x = act.residual[l];
-        float[] out = act.residual[l + 1];
-        int t = act.tokens, d = config.dim(), h = config.heads();
+        int d = config.dim(), h = config.heads();
         float eps = (float) config.normEps();
         GemmOps gemm = backend.gemm();
         TransformerOps tr = backend.transformer();
@@ -204,21 +219,20 @@ public final class FlexOlmoModel {
         gemm.matmulNT(x, 0, p.qProj().data(), 0, a.qRaw, 0, t, d, d, false);
         gemm.matmulNT(x, 0, p.kProj().data(), 0, a.kRaw, 0, t, d, d, false);
         gemm.matmulNT(x, 0, p.vProj().data(), 0, a.v, 0, t, d, d, false);
-        // OLMo-2 QK-norm normalises the whole projection, not each head.
+        // OLMo-2 QK-norm normalises the whole projection, not each head (so a new token needs nothing cached).
         tr.rmsnormForward(a.qRaw, 0, p.qNorm().data(), 0, a.qRot, 0, a.rstdQ, 0, t, d, eps);
         tr.rmsnormForward(a.kRaw, 0, p.kNorm().data(), 0, a.kRot, 0, a.rstdK, 0, t, d, eps);
-        tr.ropeForward(a.qRot, 0, a.qRot, 0, act.pos, 0, ropeCos, ropeSin, t, d, h, config.maxSeqLen());
-        tr.ropeForward(a.kRot, 0, a.kRot, 0, act.pos, 0, ropeCos, ropeSin, t, d, h, config.maxSeqLen());
-        tr.attentionForward(a.qRot, 0, a.kRot, 0, a.v, 0, a.attention, 0, a.attentionLse, 0, act.batch, act.seq,
-                d, h);
+        tr.ropeForward(a.qRot, 0, a.qRot, 0, pos, 0, ropeCos, ropeSin, t, d, h, config.maxSeqLen());
+        tr.ropeForward(a.kRot, 0, a.kRot, 0, pos, 0, ropeCos, ropeSin, t, d, h, config.maxSeqLen());
+        attention.run(l, a);
         gemm.matmulNT(a.attention, 0, p.oProj().data(), 0, a.o, 0, t, d, d, false);
         tr.rmsnormForward(a.o, 0, p.postAttentionNorm().data(), 0, a.h, 0, a.rstdO, 0, t, d, eps);
         tr.add(x, 0, a.h, 0, a.h, 0, t * d);
 
         if (config.isDense()) {
-            denseFfnForward(p.expert(0), a);
+            denseFfnForward(p.expert(0), a, t);
         } else {
-            moeForward(p, a);
+            moeForward(p, a, t);
         }
         tr.rmsnormForward(a.m, 0, p.postFeedforwardNorm().data(), 0, out, 0, a.rstdM, 0, t, d, eps);
         tr.add(a.h, 0, out, 0, out, 0, t * d);
@@ -272,8 +286,8 @@ public final class FlexOlmoModel {
 
     // ---- the FFN / MoE layer --------------------------------------------------------------------------
 
-    private void denseFfnForward(ExpertLayer e, Activations.Layer a) {
-        int t = act.tokens, d = config.dim(), f = config.ffnHidden();
+    private void denseFfnForward(ExpertLayer e, Activations.Layer a, int t) {
+        int d = config.dim(), f = config.ffnHidden();
         GemmOps gemm = backend.gemm();
         gemm.matmulNT(a.h, 0, e.gateUp().data(), 0, a.gateUp, 0, t, 2 * f, d, false);
         backend.moe().swigluFusedForward(a.gateUp, 0, a.hidden, 0, t, f);
@@ -296,8 +310,8 @@ public final class FlexOlmoModel {
         }
     }
 
-    private void moeForward(LayerParameters p, Activations.Layer a) {
-        int t = act.tokens, d = config.dim(), f = config.ffnHidden(), experts = config.experts(), k = config.topK();
+    private void moeForward(LayerParameters p, Activations.Layer a, int t) {
+        int d = config.dim(), f = config.ffnHidden(), experts = config.experts(), k = config.topK();
         GemmOps gemm = backend.gemm();
         MoeOps moe = backend.moe();
         p.packRouter(a.routerPacked, a.biasPacked);

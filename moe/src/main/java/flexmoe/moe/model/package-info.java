@@ -1,7 +1,8 @@
 /**
  * The FlexOlmo model: configuration ({@link flexmoe.moe.model.ModelConfig}, presets tiny / quick / paper-mini),
- * parameters ({@link flexmoe.moe.model.Parameters}) and the forward / backward
- * ({@link flexmoe.moe.model.FlexOlmoModel}).
+ * parameters ({@link flexmoe.moe.model.Parameters}), the forward / backward
+ * ({@link flexmoe.moe.model.FlexOlmoModel}) and the inference forward with a key/value cache
+ * ({@link flexmoe.moe.model.InferenceSession}, which runs the model's own block forward).
  *
  * <p>Design, in the order a reader meets it:
  * <ul>

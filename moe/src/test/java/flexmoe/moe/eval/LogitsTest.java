@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import flexmoe.kernels.Backend;
 import flexmoe.kernels.Backends;
-import flexmoe.moe.generate.InferenceSession;
+import flexmoe.moe.model.InferenceSession;
 import flexmoe.moe.generate.TestModels;
 import flexmoe.moe.model.FlexOlmoModel;
 import flexmoe.moe.model.Loss;

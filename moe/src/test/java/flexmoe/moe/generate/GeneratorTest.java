@@ -3,6 +3,7 @@ package flexmoe.moe.generate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import flexmoe.moe.model.InferenceSession;
 import flexmoe.kernels.Backend;
 import flexmoe.kernels.Backends;
 import flexmoe.moe.model.Parameters;

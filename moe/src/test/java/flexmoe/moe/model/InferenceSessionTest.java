@@ -1,4 +1,4 @@
-package flexmoe.moe.generate;
+package flexmoe.moe.model;
 
 import static flexmoe.moe.model.ModelTesting.assertBitsEqual;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -6,11 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import flexmoe.kernels.Backend;
 import flexmoe.kernels.Backends;
-import flexmoe.moe.model.FlexOlmoModel;
-import flexmoe.moe.model.Loss;
-import flexmoe.moe.model.ModelConfig;
-import flexmoe.moe.model.Parameters;
-import flexmoe.moe.model.TokenBatch;
+import flexmoe.moe.generate.TestModels;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
