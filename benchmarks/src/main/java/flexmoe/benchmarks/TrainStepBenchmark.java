@@ -34,8 +34,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * (8 x 128 for quick, 4 x 256 for paper-mini).
  *
  * <p>Reported: {@code tokens} (tokens/s) and {@code gflop} (model GFLOP/s by {@link ModelFlops}:
- * {@code 6 N + 12 L S D} per token), so MFU = gflop / peak with the machine's measured FMA peak (~117 GFLOP/s
- * on one core, ~221 on two; reference/PERF.md). The setup prints the FLOPs per token.
+ * {@code 6 N + 12 L S D} per token), so MFU = gflop / peak with the machine's FMA peak measured in the same
+ * session by {@link PeakFlopsBenchmark} (it differs between machines: benchmarks/README.md). The setup prints the
+ * FLOPs per token.
  *
  * <p>Run: {@code java --add-modules jdk.incubator.vector -jar benchmarks/target/flexmoe-benchmarks.jar
  * TrainStepBenchmark -p preset=quick -p experts=1 -p threads=1}.
