@@ -5,11 +5,12 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The elementwise passes of a training step (SwiGLU, cross-entropy, AdamW) on the Vector API: same shapes,
- * same overwrite conventions and the same arithmetic, in the same order, as the plain bodies of
- * {@link flexmoe.kernels.SwiGluKernels}, {@link flexmoe.kernels.CrossEntropyKernels} and {@link AdamWKernels}.
- * JDK 25 does not vectorise those loops (Math.exp is a call; the AdamW loop goes through double sqrt), and
- * scalar Math.exp alone was ~15% of a paper-mini training step.
+ * The elementwise passes of a training step (SwiGLU, cross-entropy, RMSNorm rows, AdamW) on the Vector API:
+ * same shapes, same overwrite conventions and the same arithmetic, in the same order, as the plain bodies of
+ * {@link flexmoe.kernels.SwiGluKernels}, {@link flexmoe.kernels.CrossEntropyKernels},
+ * {@link flexmoe.kernels.RmsNormKernels} and {@link AdamWKernels}. JDK 25 does not vectorise those loops
+ * (Math.exp is a call; it keeps a float sum in order, so the sum runs at one add latency per element; the
+ * AdamW loop goes through double sqrt): together they were ~25% of a paper-mini training step.
  *
  * <p>How the results relate to the plain bodies:
  * <ul>
@@ -19,6 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       {@code Math.exp}, so values differ by a few ulp.</li>
  *   <li>Cross-entropy forward: the max is exact; the exp sum is also added lane-wise (then a fixed pairwise
  *       lane tree), a different order than the body's left-to-right sum.</li>
+ *   <li>RMSNorm: the row sums (sum of squares, the backward's dot) lane-wise with fused multiply-adds, then
+ *       the lane tree; the elementwise parts are the body's.</li>
  * </ul>
  * A loop tail uses the scalar twins with the same operations in the same order, so an element's bits do not
  * depend on whether it fell in a vector or the tail, and nothing here depends on JIT compilation (no
@@ -115,15 +118,26 @@ final class JvmElementwise {
                                        float[] loss, float[] lse) {
         int base = t * vocab;
         int bound = SPECIES.loopBound(vocab);
-        // The max is exact whatever the order, so it has the body's bits.
+        // The max is exact whatever the order (Math.max semantics: NaN wins, 0 > -0), so it has the body's
+        // bits; four running maxima keep the loop off the max latency.
         float max;
         int j;
         if (bound > 0) {
-            FloatVector mv = FloatVector.fromArray(SPECIES, logits, base);
-            for (j = LANES; j < bound; j += LANES) {
-                mv = mv.max(FloatVector.fromArray(SPECIES, logits, base + j));
+            FloatVector m0 = FloatVector.fromArray(SPECIES, logits, base);
+            FloatVector m1 = m0;
+            FloatVector m2 = m0;
+            FloatVector m3 = m0;
+            int bound4 = LANES + (bound - LANES) / (4 * LANES) * (4 * LANES);
+            for (j = LANES; j < bound4; j += 4 * LANES) {
+                m0 = m0.max(FloatVector.fromArray(SPECIES, logits, base + j));
+                m1 = m1.max(FloatVector.fromArray(SPECIES, logits, base + j + LANES));
+                m2 = m2.max(FloatVector.fromArray(SPECIES, logits, base + j + 2 * LANES));
+                m3 = m3.max(FloatVector.fromArray(SPECIES, logits, base + j + 3 * LANES));
             }
-            max = VectorMath.maxLanes(mv);
+            for (; j < bound; j += LANES) {
+                m0 = m0.max(FloatVector.fromArray(SPECIES, logits, base + j));
+            }
+            max = VectorMath.maxLanes(m0.max(m1).max(m2.max(m3)));
         } else {
             max = logits[base];
             j = 1;
@@ -188,6 +202,79 @@ final class JvmElementwise {
         }
         float py = VectorMath.exp(xy - l);
         dlogits[base + y] = s * (py * c - 1f);
+    }
+
+    /**
+     * As {@link flexmoe.kernels.RmsNormKernels#rmsnormRow}; in place ({@code y == x}) allowed. The sum of
+     * squares is lane-wise fused multiply-adds, the fixed lane tree, then the tail with {@code Math.fma} in
+     * order (the body adds left to right), so rstd and y differ from the body's by rounding.
+     */
+    static void rmsnormRow(int t, float[] x, int xOff, float[] w, int wOff, float[] y, int yOff, float[] rstd,
+                           int rstdOff, int dim, float eps) {
+        int row = xOff + t * dim;
+        int bound = SPECIES.loopBound(dim);
+        int c = 0;
+        float ss = 0f;
+        if (bound > 0) {
+            FloatVector acc = FloatVector.zero(SPECIES);
+            for (; c < bound; c += LANES) {
+                FloatVector v = FloatVector.fromArray(SPECIES, x, row + c);
+                acc = v.fma(v, acc);
+            }
+            ss = VectorMath.sumLanes(acc);
+        }
+        for (; c < dim; c++) {
+            float v = x[row + c];
+            ss = Math.fma(v, v, ss);
+        }
+        float r = 1f / (float) Math.sqrt(ss / dim + eps);
+        int out = yOff + t * dim;
+        c = 0;
+        for (; c < bound; c += LANES) {
+            FloatVector.fromArray(SPECIES, x, row + c).mul(r).mul(FloatVector.fromArray(SPECIES, w, wOff + c))
+                    .intoArray(y, out + c);
+        }
+        for (; c < dim; c++) {
+            y[out + c] = x[row + c] * r * w[wOff + c];
+        }
+        rstd[rstdOff + t] = r;
+    }
+
+    /**
+     * As {@link flexmoe.kernels.RmsNormKernels#rmsnormBackwardRow} (dx row OVERWRITTEN); the dot
+     * {@code sum dy w x} summed as in {@link #rmsnormRow}, the rest the body's arithmetic per element.
+     */
+    static void rmsnormBackwardRow(int t, float[] x, int xOff, float[] w, int wOff, float[] rstd, int rstdOff,
+                                   float[] dy, int dyOff, float[] dx, int dxOff, int dim) {
+        int row = xOff + t * dim;
+        int grow = dyOff + t * dim;
+        float r = rstd[rstdOff + t];
+        int bound = SPECIES.loopBound(dim);
+        int c = 0;
+        float dot = 0f;
+        if (bound > 0) {
+            FloatVector acc = FloatVector.zero(SPECIES);
+            for (; c < bound; c += LANES) {
+                FloatVector g = FloatVector.fromArray(SPECIES, dy, grow + c)
+                        .mul(FloatVector.fromArray(SPECIES, w, wOff + c));
+                acc = g.fma(FloatVector.fromArray(SPECIES, x, row + c), acc);
+            }
+            dot = VectorMath.sumLanes(acc);
+        }
+        for (; c < dim; c++) {
+            dot = Math.fma(dy[grow + c] * w[wOff + c], x[row + c], dot);
+        }
+        float k = dot * r * r / dim;
+        int out = dxOff + t * dim;
+        c = 0;
+        for (; c < bound; c += LANES) {
+            FloatVector g = FloatVector.fromArray(SPECIES, dy, grow + c)
+                    .mul(FloatVector.fromArray(SPECIES, w, wOff + c));
+            g.sub(FloatVector.fromArray(SPECIES, x, row + c).mul(k)).mul(r).intoArray(dx, out + c);
+        }
+        for (; c < dim; c++) {
+            dx[out + c] = r * (dy[grow + c] * w[wOff + c] - x[row + c] * k);
+        }
     }
 
     /**
