@@ -3,6 +3,7 @@ package flexmoe.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import flexmoe.kernels.jvm.VectorMath;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -10,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link VectorMath#exp}: accuracy against float64 {@code Math.exp} over its whole range, the vector lanes
- * bit-identical to the scalar twin, and the edges (0, -Inf, +Inf, NaN, the clamps).
+ * bit-identical to the scalar twin, and the edges (0, -Inf, +Inf, NaN, the clamps); the lane sums and maxima
+ * in their documented tree order.
  */
 class VectorMathTest {
 
@@ -74,5 +76,46 @@ class VectorMathTest {
         assertThat(VectorMath.exp(Float.NaN)).isNaN();
         assertThat(VectorMath.exp(VectorMath.MAX_ARG)).isFinite();
         assertThat(VectorMath.exp(VectorMath.MIN_ARG)).isGreaterThan(0f);
+    }
+
+    @Test
+    void sumLanesAddsInTheFixedPairwiseTree() {
+        SplittableRandom rng = new SplittableRandom(12);
+        int n = SPECIES.length();
+        for (int trial = 0; trial < 200; trial++) {
+            float[] lanes = new float[n];
+            for (int i = 0; i < n; i++) {
+                // Mixed magnitudes, so another order would round differently.
+                lanes[i] = (float) ((rng.nextDouble() - 0.5) * Math.pow(10, rng.nextInt(8)));
+            }
+            // The tree written out: lane i + lane (i + w) for w = n/2, n/4, ..., 1.
+            float[] tree = lanes.clone();
+            for (int w = n / 2; w >= 1; w /= 2) {
+                for (int i = 0; i < w; i++) {
+                    tree[i] = tree[i] + tree[i + w];
+                }
+            }
+            FloatVector v = FloatVector.fromArray(SPECIES, lanes, 0);
+            assertThat(Float.floatToRawIntBits(VectorMath.sumLanes(v))).isEqualTo(Float.floatToRawIntBits(tree[0]));
+            float max = lanes[0];
+            for (float x : lanes) {
+                max = Math.max(max, x);
+            }
+            assertThat(VectorMath.maxLanes(v)).isEqualTo(max);
+        }
+    }
+
+    @Test
+    void maxLanesHasMathMaxSemantics() {
+        int n = SPECIES.length();
+        float[] lanes = new float[n];
+        Arrays.fill(lanes, -0f);
+        lanes[n - 1] = 0f;
+        assertThat(Float.floatToRawIntBits(VectorMath.maxLanes(FloatVector.fromArray(SPECIES, lanes, 0))))
+                .isEqualTo(Float.floatToRawIntBits(0f));
+        Arrays.fill(lanes, Float.NEGATIVE_INFINITY);
+        assertThat(VectorMath.maxLanes(FloatVector.fromArray(SPECIES, lanes, 0))).isEqualTo(Float.NEGATIVE_INFINITY);
+        lanes[n / 2] = Float.NaN;
+        assertThat(VectorMath.maxLanes(FloatVector.fromArray(SPECIES, lanes, 0))).isNaN();
     }
 }

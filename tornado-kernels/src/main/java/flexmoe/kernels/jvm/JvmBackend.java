@@ -24,8 +24,8 @@ public final class JvmBackend implements Backend {
         this.name = vectorized ? JvmBackendProvider.NAME : ReferenceBackendProvider.NAME;
         this.runner = new ParallelRunner(threads);
         this.gemm = vectorized ? new JvmGemmOps(runner) : new PlainGemmOps(runner);
-        this.training = new JvmTrainingOps(runner);
-        this.moe = new JvmMoeOps(runner);
+        this.training = new JvmTrainingOps(runner, vectorized);
+        this.moe = new JvmMoeOps(runner, vectorized);
         this.transformer = new JvmTransformerOps(runner, vectorized);
     }
 

@@ -7,7 +7,8 @@ import flexmoe.kernels.SwiGluKernels;
 
 /**
  * MoE operations on the JVM: the plain bodies, split across the worker threads over rows, tokens or
- * output cells. Every output element is produced inside one chunk by one body call, so the bits do not
+ * output cells; SwiGLU runs the Vector API version ({@link JvmElementwise}) unless the backend is the
+ * reference. Every output element is produced inside one chunk by one body call, so the bits do not
  * depend on the thread count. Reductions over tokens (dR, db) are parallel over the output element with
  * the tokens looped in order inside; the dispatch plan and the z-loss are one sequential call each.
  * One loop is restructured for the cache ({@link #weightGradCells}), with the body's exact arithmetic.
@@ -21,9 +22,12 @@ final class JvmMoeOps implements MoeOps {
     private static final long TARGET = 1 << 15;
 
     private final ParallelRunner runner;
+    private final boolean vectorized;
 
-    JvmMoeOps(ParallelRunner runner) {
+    /** {@code vectorized}: SwiGLU through {@link JvmElementwise}; else the plain bodies (the reference). */
+    JvmMoeOps(ParallelRunner runner, boolean vectorized) {
         this.runner = runner;
+        this.vectorized = vectorized;
     }
 
     @Override
@@ -31,7 +35,11 @@ final class JvmMoeOps implements MoeOps {
         MoeOps.checkSwigluForward(a, aOff, u, uOff, h, hOff, rows, f);
         runner.forRange(rows, ParallelRunner.grainFor(f, TARGET), (start, end) -> {
             for (int r = start; r < end; r++) {
-                SwiGluKernels.forwardRow(r, a, aOff, u, uOff, h, hOff, f);
+                if (vectorized) {
+                    JvmElementwise.swigluForwardRow(r, a, aOff, u, uOff, h, hOff, f);
+                } else {
+                    SwiGluKernels.forwardRow(r, a, aOff, u, uOff, h, hOff, f);
+                }
             }
         });
     }
@@ -42,7 +50,11 @@ final class JvmMoeOps implements MoeOps {
         MoeOps.checkSwigluBackward(a, aOff, u, uOff, dh, dhOff, da, daOff, du, duOff, rows, f);
         runner.forRange(rows, ParallelRunner.grainFor(2L * f, TARGET), (start, end) -> {
             for (int r = start; r < end; r++) {
-                SwiGluKernels.backwardRow(r, a, aOff, u, uOff, dh, dhOff, da, daOff, du, duOff, f);
+                if (vectorized) {
+                    JvmElementwise.swigluBackwardRow(r, a, aOff, u, uOff, dh, dhOff, da, daOff, du, duOff, f);
+                } else {
+                    SwiGluKernels.backwardRow(r, a, aOff, u, uOff, dh, dhOff, da, daOff, du, duOff, f);
+                }
             }
         });
     }
@@ -52,7 +64,11 @@ final class JvmMoeOps implements MoeOps {
         MoeOps.checkSwigluFusedForward(gu, guOff, h, hOff, rows, f);
         runner.forRange(rows, ParallelRunner.grainFor(f, TARGET), (start, end) -> {
             for (int r = start; r < end; r++) {
-                SwiGluKernels.fusedForwardRow(r, gu, guOff, h, hOff, f);
+                if (vectorized) {
+                    JvmElementwise.swigluFusedForwardRow(r, gu, guOff, h, hOff, f);
+                } else {
+                    SwiGluKernels.fusedForwardRow(r, gu, guOff, h, hOff, f);
+                }
             }
         });
     }
@@ -63,7 +79,11 @@ final class JvmMoeOps implements MoeOps {
         MoeOps.checkSwigluFusedBackward(gu, guOff, dh, dhOff, dGu, dGuOff, rows, f);
         runner.forRange(rows, ParallelRunner.grainFor(2L * f, TARGET), (start, end) -> {
             for (int r = start; r < end; r++) {
-                SwiGluKernels.fusedBackwardRow(r, gu, guOff, dh, dhOff, dGu, dGuOff, f);
+                if (vectorized) {
+                    JvmElementwise.swigluFusedBackwardRow(r, gu, guOff, dh, dhOff, dGu, dGuOff, f);
+                } else {
+                    SwiGluKernels.fusedBackwardRow(r, gu, guOff, dh, dhOff, dGu, dGuOff, f);
+                }
             }
         });
     }

@@ -10,7 +10,8 @@ import flexmoe.kernels.TrainingOps;
 
 /**
  * Training ops on the JVM: the plain bodies, split across the worker threads by token row, parameter
- * range, norm chunk, row or example. Every output element (and every partial sum) is computed inside one
+ * range, norm chunk, row or example; cross-entropy and AdamW run the Vector API versions
+ * ({@link JvmElementwise}) unless the backend is the reference. Every output element (and every partial sum) is computed inside one
  * chunk in a fixed order, and partial sums are added in index order, so the bits do not depend on the
  * thread count.
  */
@@ -20,9 +21,12 @@ final class JvmTrainingOps implements TrainingOps {
     private static final int ELEMENT_GRAIN = 1 << 14;
 
     private final ParallelRunner runner;
+    private final boolean vectorized;
 
-    JvmTrainingOps(ParallelRunner runner) {
+    /** {@code vectorized}: cross-entropy and AdamW through {@link JvmElementwise}; else the plain bodies. */
+    JvmTrainingOps(ParallelRunner runner, boolean vectorized) {
         this.runner = runner;
+        this.vectorized = vectorized;
     }
 
     @Override
@@ -34,7 +38,11 @@ final class JvmTrainingOps implements TrainingOps {
         KernelArgs.length(op, "lse", lse, tokens);
         runner.forRange(tokens, ParallelRunner.grainFor(vocab, 1 << 16), (start, end) -> {
             for (int t = start; t < end; t++) {
-                CrossEntropyKernels.forwardRow(t, logits, targets, vocab, zLossWeight, loss, lse);
+                if (vectorized) {
+                    JvmElementwise.crossEntropyForwardRow(t, logits, targets, vocab, zLossWeight, loss, lse);
+                } else {
+                    CrossEntropyKernels.forwardRow(t, logits, targets, vocab, zLossWeight, loss, lse);
+                }
             }
         });
     }
@@ -67,7 +75,11 @@ final class JvmTrainingOps implements TrainingOps {
         KernelArgs.length(op, "dlogits", dlogits, KernelArgs.size(op, tokens, vocab));
         runner.forRange(tokens, ParallelRunner.grainFor(vocab, 1 << 16), (start, end) -> {
             for (int t = start; t < end; t++) {
-                CrossEntropyKernels.backwardRow(t, logits, targets, lse, vocab, zLossWeight, scale, dlogits);
+                if (vectorized) {
+                    JvmElementwise.crossEntropyBackwardRow(t, logits, targets, lse, vocab, zLossWeight, scale, dlogits);
+                } else {
+                    CrossEntropyKernels.backwardRow(t, logits, targets, lse, vocab, zLossWeight, scale, dlogits);
+                }
             }
         });
     }
@@ -76,8 +88,12 @@ final class JvmTrainingOps implements TrainingOps {
     public void adamwStep(float[] param, float[] grad, float[] m, float[] v, int off, int n, float[] hyper) {
         TrainingOps.checkAdamw(param, grad, m, v, off, n, hyper);
         runner.forRange(n, ELEMENT_GRAIN, (start, end) -> {
-            for (int i = start; i < end; i++) {
-                AdamWKernels.step(i, param, grad, m, v, off, hyper);
+            if (vectorized) {
+                JvmElementwise.adamw(start, end, param, grad, m, v, off, hyper);
+            } else {
+                for (int i = start; i < end; i++) {
+                    AdamWKernels.step(i, param, grad, m, v, off, hyper);
+                }
             }
         });
     }

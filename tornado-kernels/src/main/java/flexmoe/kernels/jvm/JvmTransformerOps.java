@@ -9,9 +9,9 @@ import flexmoe.kernels.SoftmaxKernels;
 import flexmoe.kernels.TransformerOps;
 
 /**
- * Transformer operations on the JVM: the plain bodies split across the worker threads, except attention,
- * which runs the Vector API version of its bodies ({@link JvmAttention}) unless the backend is the
- * reference. Row bodies are parallel over rows;
+ * Transformer operations on the JVM: the plain bodies split across the worker threads, except attention
+ * and the RMSNorm rows, which run the Vector API versions of their bodies ({@link JvmAttention},
+ * {@link JvmElementwise}) unless the backend is the reference. Row bodies are parallel over rows;
  * the reductions over tokens (dTable, dw) are parallel over blocks of columns with the tokens looped in order
  * inside, so no two chunks write one element and the bits do not depend on the thread count.
  */
@@ -65,7 +65,11 @@ final class JvmTransformerOps implements TransformerOps {
         TransformerOps.checkRmsnormForward(x, xOff, w, wOff, y, yOff, rstd, rstdOff, rows, dim, eps);
         runner.forRange(rows, ParallelRunner.grainFor(2L * dim, CHUNK_WORK), (start, end) -> {
             for (int t = start; t < end; t++) {
-                RmsNormKernels.rmsnormRow(t, x, xOff, w, wOff, y, yOff, rstd, rstdOff, dim, eps);
+                if (vectorized) {
+                    JvmElementwise.rmsnormRow(t, x, xOff, w, wOff, y, yOff, rstd, rstdOff, dim, eps);
+                } else {
+                    RmsNormKernels.rmsnormRow(t, x, xOff, w, wOff, y, yOff, rstd, rstdOff, dim, eps);
+                }
             }
         });
     }
@@ -77,7 +81,11 @@ final class JvmTransformerOps implements TransformerOps {
                 rows, dim);
         runner.forRange(rows, ParallelRunner.grainFor(2L * dim, CHUNK_WORK), (start, end) -> {
             for (int t = start; t < end; t++) {
-                RmsNormKernels.rmsnormBackwardRow(t, x, xOff, w, wOff, rstd, rstdOff, dy, dyOff, dx, dxOff, dim);
+                if (vectorized) {
+                    JvmElementwise.rmsnormBackwardRow(t, x, xOff, w, wOff, rstd, rstdOff, dy, dyOff, dx, dxOff, dim);
+                } else {
+                    RmsNormKernels.rmsnormBackwardRow(t, x, xOff, w, wOff, rstd, rstdOff, dy, dyOff, dx, dxOff, dim);
+                }
             }
         });
         int blocks = (dim + COLUMN_BLOCK - 1) / COLUMN_BLOCK;

@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -44,7 +45,45 @@ public final class VectorMath {
     private static final float C6 = 1f / 720;
     private static final float C7 = 1f / 5040;
 
+    /** Lane permutations {@code i -> i ^ 2^s}, widest first, for the preferred species (see {@link #sumLanes}). */
+    private static final VectorShuffle<Float>[] PREFERRED_HALVES = halves(FloatVector.SPECIES_PREFERRED);
+
     private VectorMath() {
+    }
+
+    /**
+     * The sum of the lanes in a fixed pairwise tree (lane i plus lane i + L/2, then the halves of that, ...):
+     * lane-wise adds and data moves only, so C2 and the interpreter give the same bits. Not
+     * {@code reduceLanes(ADD)}: its float order is unspecified and differs between the two.
+     */
+    public static float sumLanes(FloatVector v) {
+        for (VectorShuffle<Float> half : halvesOf(v.species())) {
+            v = v.add(v.rearrange(half));
+        }
+        return v.lane(0);
+    }
+
+    /** The largest lane, in the same tree as {@link #sumLanes}; {@code Math.max} semantics (NaN wins, 0 > -0). */
+    public static float maxLanes(FloatVector v) {
+        for (VectorShuffle<Float> half : halvesOf(v.species())) {
+            v = v.max(v.rearrange(half));
+        }
+        return v.lane(0);
+    }
+
+    private static VectorShuffle<Float>[] halvesOf(VectorSpecies<Float> species) {
+        return species == FloatVector.SPECIES_PREFERRED ? PREFERRED_HALVES : halves(species);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] halves(VectorSpecies<Float> species) {
+        int steps = Integer.numberOfTrailingZeros(species.length());
+        VectorShuffle<Float>[] shuffles = (VectorShuffle<Float>[]) new VectorShuffle<?>[steps];
+        for (int s = 0; s < steps; s++) {
+            int offset = species.length() >> (s + 1);
+            shuffles[s] = VectorShuffle.fromOp(species, i -> i ^ offset);
+        }
+        return shuffles;
     }
 
     /** e^x, the scalar twin of {@link #exp(FloatVector)}: same operations, same bits. */
