@@ -2,7 +2,6 @@ package flexmoe.kernels.jvm;
 
 import flexmoe.kernels.AttentionKernels;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * element and gradient element is one fused multiply-add chain in a fixed order (keys or queries ascending)
  * whatever the tiling, every row's softmax depends only on the row's own key count, and one (sequence, head)
  * is one task: the thread count never changes a bit, the JIT never does (no {@code reduceLanes}, no
- * intrinsic transcendental), and a decode call gives the training forward's rows bit for bit.
+ * intrinsic transcendental: {@link VectorMath}), and a decode call gives the training forward's rows bit for bit.
  *
  * <p>Memory: per thread, the transposed keys (and values) of one head and two blocks of scores, each
  * {@code QUERY_BLOCK x keys} floats (reused between calls).
@@ -29,13 +28,6 @@ final class JvmAttention {
 
     /** Query rows per block: 64 rows of 256 keys are 64 KB per score buffer, in L2 with the head's keys. */
     static final int QUERY_BLOCK = 64;
-
-    /**
-     * Lane permutations {@code i -> i ^ 2^s}, widest first, for {@link #sumLanes}. reduceLanes(ADD) is not
-     * used: its float order is unspecified and differs between the C2 intrinsic and the interpreter's
-     * fallback, so a row's bits would depend on whether it ran before or after JIT compilation.
-     */
-    private static final VectorShuffle<Float>[] HALVES = halves();
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -316,9 +308,7 @@ final class JvmAttention {
             for (; j + L <= n; j += L) {
                 m = m.max(FloatVector.fromArray(SPECIES, p, off + j).mul(scale));
             }
-            for (int lane = 0; lane < L; lane++) {
-                max = Math.max(max, m.lane(lane));
-            }
+            max = VectorMath.maxLanes(m);
         }
         for (; j < n; j++) {
             max = Math.max(max, p[off + j] * scale);
@@ -340,7 +330,7 @@ final class JvmAttention {
                 e.intoArray(p, off + j);
                 acc = acc.add(e);
             }
-            sum = sumLanes(acc);
+            sum = VectorMath.sumLanes(acc);
         }
         for (; j < n; j++) {
             float e = VectorMath.exp(p[off + j] * scale - max);
@@ -405,25 +395,6 @@ final class JvmAttention {
 
     private static int roundUp(int n, int multiple) {
         return (n + multiple - 1) / multiple * multiple;
-    }
-
-    /** Sum of the lanes in a fixed pairwise tree: lane-wise adds and data moves only, so every mode agrees. */
-    private static float sumLanes(FloatVector v) {
-        for (VectorShuffle<Float> half : HALVES) {
-            v = v.add(v.rearrange(half));
-        }
-        return v.lane(0);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] halves() {
-        int steps = Integer.numberOfTrailingZeros(L);
-        VectorShuffle<Float>[] shuffles = (VectorShuffle<Float>[]) new VectorShuffle<?>[steps];
-        for (int s = 0; s < steps; s++) {
-            int offset = L >> (s + 1);
-            shuffles[s] = VectorShuffle.fromOp(SPECIES, i -> i ^ offset);
-        }
-        return shuffles;
     }
 
     /** Per-thread buffers, grown on demand and kept (worker threads live as long as the backend). */
