@@ -46,7 +46,7 @@ final class JvmAttention {
         int dim = heads * headDim;
         float scale = 1f / (float) Math.sqrt(headDim);
         int keys = queryStart + seqQ;
-        int stride = roundUp(keys, 4 * L);
+        int stride = stride(keys);
         Scratch s = SCRATCH.get();
         float[] kt = s.kt(headDim * stride);
         float[] p = s.p(QUERY_BLOCK * stride);
@@ -85,7 +85,7 @@ final class JvmAttention {
                              int dvOff, int seq, int heads, int headDim) {
         int dim = heads * headDim;
         float scale = 1f / (float) Math.sqrt(headDim);
-        int stride = roundUp(seq, 4 * L);
+        int stride = stride(seq);
         Scratch s = SCRATCH.get();
         float[] kt = s.kt(headDim * stride);
         float[] vt = s.vt(headDim * stride);
@@ -391,6 +391,14 @@ final class JvmAttention {
 
     private static void fillRow(float[] y, int off, int n) {
         java.util.Arrays.fill(y, off, off + n, 0f);
+    }
+
+    /**
+     * Row stride of the transposed keys and the score blocks: whole 4-vector tiles plus one vector, so rows
+     * are not a multiple of 4 KiB apart (stores there falsely alias the loads in flight; cf. VectorGemm.PAD).
+     */
+    private static int stride(int keys) {
+        return roundUp(keys, 4 * L) + L;
     }
 
     private static int roundUp(int n, int multiple) {
