@@ -414,35 +414,27 @@ final class JvmAttention {
         private final float[] inv = new float[QUERY_BLOCK];
 
         float[] kt(int n) {
-            if (kt.length < n) {
-                kt = new float[n];
-            }
-            return kt;
+            return kt = atLeast(kt, n);
         }
 
         float[] vt(int n) {
-            if (vt.length < n) {
-                vt = new float[n];
-            }
-            return vt;
+            return vt = atLeast(vt, n);
         }
 
         float[] p(int n) {
-            if (p.length < n) {
-                p = new float[n];
-            }
-            return p;
+            return p = atLeast(p, n);
         }
 
         float[] ds(int n) {
-            if (ds.length < n) {
-                ds = new float[n];
-            }
-            return ds;
+            return ds = atLeast(ds, n);
         }
 
         float[] inv() {
             return inv;
+        }
+
+        private static float[] atLeast(float[] buffer, int n) {
+            return buffer.length >= n ? buffer : new float[n];
         }
     }
 }
