@@ -72,6 +72,9 @@ final class InspectCommand implements Callable<Integer> {
             row(out, "tokens seen", String.format(Locale.ROOT, "%,d", self.tokensSeen()));
             row(out, "seed", Long.toString(self.seed()));
             row(out, "privacy", privacy(self));
+            if (self.training() != null) {
+                row(out, "training", self.training().toString());
+            }
         } else {
             row(out, "experts", String.join(", ", m.partNames()) + " (top-" + m.config().topK() + " of "
                     + m.config().experts() + ")");

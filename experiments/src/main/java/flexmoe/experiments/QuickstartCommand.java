@@ -29,6 +29,7 @@ import flexmoe.moe.eval.Logits;
 import flexmoe.moe.eval.SequenceScorer;
 import flexmoe.moe.expert.CoordinatedTraining;
 import flexmoe.moe.expert.ExpertBias;
+import flexmoe.moe.expert.ExpertTrainingSettings;
 import flexmoe.moe.io.AtomicFiles;
 import flexmoe.moe.model.FlexOlmoModel;
 import flexmoe.moe.model.ModelConfig;
@@ -140,6 +141,16 @@ final class QuickstartCommand implements Callable<Integer> {
                     + " range of the paper's stored 0.41-0.55; unscaled they are about sqrt(d_model) long and the"
                     + " router z-loss dominates expert training).")
     double routerNorm;
+
+    @Option(names = "--router-lr-scale", paramLabel = "X",
+            defaultValue = "" + TrainExpertCommand.DEFAULT_ROUTER_LR_SCALE,
+            description = "Learning-rate multiplier for each expert's router row r_i and bias b_i during expert"
+                    + " training, in [0, 1] (default: ${DEFAULT-VALUE}, the paper's single rate).")
+    double routerLrScale;
+
+    @Option(names = "--bias-init", paramLabel = "X", defaultValue = "" + ExpertBias.DEFAULT_INIT,
+            description = "Initial expert bias b_i, at most 0 (default: ${DEFAULT-VALUE}).")
+    double biasInit;
 
     @Option(names = "--router-documents", paramLabel = "N", defaultValue = "200",
             description = "Documents per domain averaged into its router embedding (default: ${DEFAULT-VALUE}).")
@@ -261,20 +272,24 @@ final class QuickstartCommand implements Callable<Integer> {
                 stage(name);
                 Path expertFile = work.resolve("expert-" + domain + ".safetensors");
                 String expertKey = key(pubKey, "expert", domain, expertSteps, batch, seed, TrainExpertCommand.DEFAULT_LR,
-                        ExpertBias.DEFAULT_INIT, routerNorm, routerDocuments);
+                        biasInit, routerNorm, routerDocuments, "routerLrScale", routerLrScale);
                 reused = reuse(expertFile, expertKey);
                 if (!reused) {
                     Parameters dense = publicModel.parameters();
                     RouterEmbedding r = routerEmbedding(corpus, domain, dense, tokenizer, backend);
                     Parameters expertModel = CoordinatedTraining.upcycle(dense, publicModel.routerEmbedding(0),
-                            r.vector(), ExpertBias.trained(ExpertBias.DEFAULT_INIT),
+                            r.vector(), ExpertBias.trained(biasInit),
                             ModelConfig.EXPERT_TRAINING_LM_Z_LOSS);
                     TrainingRun.Summary s = train(new FlexOlmoModel(expertModel, backend),
-                            AdamWConfig.expertTraining(), TrainExpertCommand.DEFAULT_LR, expertSteps,
+                            AdamWConfig.expertTraining().withRouterLrScale(routerLrScale),
+                            TrainExpertCommand.DEFAULT_LR, expertSteps,
                             load(packed, domain, tokenizer.vocabSize(), tokFp), expertFile);
                     expertModel.freezeAll();
                     ExpertArtifact.fromTrainingModel(expertModel, publicModel,
-                            ArtifactPart.of(domain, s.tokensSeen(), seed, null)).save(expertFile);
+                            ArtifactPart.of(domain, s.tokensSeen(), seed, null).withTraining(
+                                    new ExpertTrainingSettings(TrainExpertCommand.DEFAULT_LR, routerLrScale,
+                                            ExpertBias.trained(biasInit), HiddenMeanInit.STRATEGY,
+                                            routerNorm, r.documents()).toJson())).save(expertFile);
                     writeKey(expertFile, expertKey);
                 }
                 stageSteps.put(name, expertSteps);
@@ -374,6 +389,13 @@ final class QuickstartCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--pretrain-steps, --expert-steps, --batch, --active-experts,"
                     + " --eval-documents, --cloze-questions, --router-documents and --router-norm must be positive");
         }
+        if (!(biasInit <= 0) || !Double.isFinite(biasInit)) {
+            throw new IllegalArgumentException("--bias-init: must be finite and at most 0 (it enters as min(b, 0)), got "
+                    + biasInit);
+        }
+        if (!(routerLrScale >= 0 && routerLrScale <= 1)) {
+            throw new IllegalArgumentException("--router-lr-scale: must be in [0, 1], got " + routerLrScale);
+        }
     }
 
     /** Builds FlexMix-mini into the default place when no corpus is there. */
@@ -468,7 +490,8 @@ final class QuickstartCommand implements Callable<Integer> {
         settings.put("routerInit", HiddenMeanInit.STRATEGY);
         settings.put("routerNorm", routerNorm);
         settings.put("routerDocuments", routerDocuments);
-        settings.put("expertBiasInit", ExpertBias.DEFAULT_INIT);
+        settings.put("expertBiasInit", biasInit);
+        settings.put("routerLrScale", routerLrScale);
         settings.put("evalDocuments", evalDocuments);
         settings.put("clozeQuestions", clozeQuestions);
         root.set("config", JSON.valueToTree(publicModel.config()));
@@ -487,7 +510,9 @@ final class QuickstartCommand implements Callable<Integer> {
         return "./flexmoe quickstart" + (corpusDir.toString().equals("data/flexmix-mini") ? ""
                 : " --corpus " + corpusDir) + (pretrainSteps == 1200 ? "" : " --pretrain-steps " + pretrainSteps)
                 + (expertSteps == 400 ? "" : " --expert-steps " + expertSteps)
-                + (preset.equals("quick") ? "" : " --preset " + preset);
+                + (preset.equals("quick") ? "" : " --preset " + preset)
+                + (routerLrScale == TrainExpertCommand.DEFAULT_ROUTER_LR_SCALE ? "" : " --router-lr-scale " + routerLrScale)
+                + (biasInit == ExpertBias.DEFAULT_INIT ? "" : " --bias-init " + biasInit);
     }
 
     private static String gitCommit() {

@@ -8,6 +8,7 @@ import flexmoe.moe.artifact.PublicModelArtifact;
 import flexmoe.moe.data.PackedSequences;
 import flexmoe.moe.expert.CoordinatedTraining;
 import flexmoe.moe.expert.ExpertBias;
+import flexmoe.moe.expert.ExpertTrainingSettings;
 import flexmoe.moe.model.FlexOlmoModel;
 import flexmoe.moe.model.ModelConfig;
 import flexmoe.moe.model.Parameters;
@@ -31,6 +32,8 @@ import picocli.CommandLine.Option;
 final class TrainExpertCommand implements Callable<Integer> {
 
     static final double DEFAULT_LR = 1e-3;
+    /** Router-row and bias learning-rate multiplier: the paper's single rate (see {@link AdamWConfig#withRouterLrScale}). */
+    static final double DEFAULT_ROUTER_LR_SCALE = 1;
 
     @Option(names = "--public", required = true, paramLabel = "FILE",
             description = "The public model file (with its router embedding, see flexmoe pretrain).")
@@ -49,6 +52,13 @@ final class TrainExpertCommand implements Callable<Integer> {
 
     @Option(names = "--no-bias", description = "The ablation without expert bias: b_i is 0 and frozen.")
     boolean noBias;
+
+    @Option(names = "--router-lr-scale", paramLabel = "X", defaultValue = "" + DEFAULT_ROUTER_LR_SCALE,
+            description = "Learning-rate multiplier for the router row r_i and bias b_i, in [0, 1]: 1 is the paper's"
+                    + " single rate; 0 keeps them at their init (default: ${DEFAULT-VALUE}). r_i only sees its own"
+                    + " domain, where the expert beats the public FFN, so it grows along the direction all hidden"
+                    + " states share; at small scale the composed model then routes most tokens to one expert.")
+    double routerLrScale;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The expert file to write.")
     Path out;
@@ -71,6 +81,9 @@ final class TrainExpertCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--tokenizer " + tokenizerFile + " is not the tokenizer of public model "
                     + publicFile + " (" + publicModel.tokenizer().shortForm() + "...)");
         }
+        if (!(routerLrScale >= 0 && routerLrScale <= 1)) {
+            throw new IllegalArgumentException("--router-lr-scale: must be in [0, 1], got " + routerLrScale);
+        }
         PackedSequences data = training.load(domain, publicModel.config().vocabSize(), publicModel.tokenizer());
         ExpertBias bias = noBias ? ExpertBias.none() : ExpertBias.trained(biasInit);
         Parameters dense = publicModel.parameters();
@@ -82,13 +95,16 @@ final class TrainExpertCommand implements Callable<Integer> {
             Parameters expertModel = CoordinatedTraining.upcycle(dense, publicModel.routerEmbedding(0),
                     rExpert.vector(), bias, ModelConfig.EXPERT_TRAINING_LM_Z_LOSS);
             TrainingRun.Summary s = training.train(new FlexOlmoModel(expertModel, backend),
-                    AdamWConfig.expertTraining(), training.schedule(DEFAULT_LR), data, out, System.out, System.err);
+                    AdamWConfig.expertTraining().withRouterLrScale(routerLrScale), training.schedule(DEFAULT_LR), data,
+                    out, System.out, System.err);
             if (s == null) {
                 return 0;
             }
             expertModel.freezeAll();
             ExpertArtifact expert = ExpertArtifact.fromTrainingModel(expertModel, publicModel,
-                    ArtifactPart.of(domain, s.tokensSeen(), training.seed, null));
+                    ArtifactPart.of(domain, s.tokensSeen(), training.seed, null).withTraining(
+                            new ExpertTrainingSettings(training.schedule(DEFAULT_LR).peakLr(), routerLrScale, bias,
+                                    rExpert.strategy(), router.norm, rExpert.documents()).toJson()));
             ArtifactFingerprint written = expert.save(out);
             System.out.println("Wrote " + out + " (expert '" + domain + "', " + written.shortForm()
                     + ", trained against public model " + publicModel.fingerprint().shortForm() + ")");

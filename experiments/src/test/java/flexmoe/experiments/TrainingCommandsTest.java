@@ -133,6 +133,39 @@ class TrainingCommandsTest {
 
     @Test
     @Order(3)
+    void routerLrScaleZeroKeepsTheRouterRowAndBiasAtTheirInitAndIsRecorded() {
+        Path frozen = dir.resolve("math-frozen-router.safetensors");
+        Path full = dir.resolve("math-full-router.safetensors");
+        for (Object[] run : new Object[][] {{frozen, "0"}, {full, "1"}}) {
+            assertThat(FlexMoeCli.run("train-expert", "--public", publicModel.toString(), "--domain", "math",
+                    "--tokenizer", tokenizer.toString(), "--packed", packed.toString(), "--router-init", "random",
+                    "--bias-init", "-0.5", "--router-lr-scale", (String) run[1], "--steps", "3", "--batch", "2",
+                    "--threads", "1", "--out", run[0].toString())).as(console.err()).isZero();
+            console.takeOut();
+            console.takeErr();
+        }
+        ExpertArtifact f = ExpertArtifact.load(frozen);
+        ExpertArtifact u = ExpertArtifact.load(full);
+        for (int l = 0; l < f.config().layers(); l++) {
+            // Same seed, same random init: the unscaled run moved r_1 and b_1, the scale-0 run kept them.
+            assertThat(f.bias(l)).isEqualTo(-0.5f);
+            assertThat(u.bias(l)).isNotEqualTo(-0.5f);
+            assertThat(f.routerRow(l)).isEqualTo(f.routerRow(0)).isNotEqualTo(u.routerRow(l));
+        }
+        assertThat(f.part().training().get("routerLrScale").asDouble()).isZero();
+        assertThat(f.part().training().get("expertBiasInit").asDouble()).isEqualTo(-0.5);
+        assertThat(f.part().training().get("routerInit").asText()).isEqualTo("random");
+        assertThat(u.part().training().get("routerLrScale").asDouble()).isEqualTo(1.0);
+        assertThat(FlexMoeCli.run("inspect", frozen.toString())).isZero();
+        assertThat(console.takeOut()).contains("\"routerLrScale\":0.0");
+        assertThat(FlexMoeCli.run("train-expert", "--public", publicModel.toString(), "--domain", "math",
+                "--tokenizer", tokenizer.toString(), "--packed", packed.toString(), "--router-init", "random",
+                "--router-lr-scale", "2", "--out", dir.resolve("never.safetensors").toString())).isEqualTo(1);
+        assertThat(console.takeErr()).isEqualTo("flexmoe: --router-lr-scale: must be in [0, 1], got 2.0\n");
+    }
+
+    @Test
+    @Order(3)
     void trainDenseContinuesTheWholeModelAndLeavesThePublicFileAlone() throws IOException {
         byte[] before = Files.readAllBytes(publicModel);
         Path dense = dir.resolve("dense-math.safetensors");

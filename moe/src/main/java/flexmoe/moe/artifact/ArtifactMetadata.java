@@ -27,16 +27,18 @@ import java.util.Set;
  *
  * <pre>
  * public:   {"formatVersion": 1, "kind": "public", "domain": "public", "config": {ModelConfig}, "tokensSeen": N,
- *            "seed": S, "privacy": null, "tokenizerSha256": "...", "dataSha256": "..."}
+ *            "seed": S, "privacy": null, "training": null, "tokenizerSha256": "...", "dataSha256": "..."}
  * expert:   the same fields, kind "expert", plus "publicModelSha256": "..." (the public model it was trained against)
  * composed: {"formatVersion": 1, "kind": "composed", "config": {...}, "tokenizerSha256": "...",
- *            "publicModelSha256": "...", "parts": [{"domain", "sha256", "tokensSeen", "seed", "privacy"}, ...],
+ *            "publicModelSha256": "...", "parts": [{"domain", "sha256", "tokensSeen", "seed", "privacy", "training"}, ...],
  *            "dataSha256": "..."}                          (parts[0] is the public model, parts[e] is expert e)
  * </pre>
  *
  * {@code config} holds every {@link ModelConfig} component under its own name: the dense public model's config,
  * the expert's training config (2 experts, top-2), the composed model's (1 + n experts, top-k). {@code privacy} is
- * null or an object defined by the DP issue, carried verbatim. {@code dataSha256} is the SHA-256 of the file's data
+ * null or an object defined by the DP issue, carried verbatim; {@code training} likewise null or an object (an
+ * expert's training settings, e.g. {@code routerLrScale}), and the one field that may be absent: files written
+ * before it existed read as null. {@code dataSha256} is the SHA-256 of the file's data
  * section: it catches a corrupt tensor byte that would otherwise load as a different finite number.
  *
  * <p>Reading is strict: every field of the kind must be present, none other may be, each with its JSON type
@@ -138,6 +140,7 @@ public record ArtifactMetadata(ArtifactKind kind, ModelConfig config, TokenizerF
             o.put("tokensSeen", self.tokensSeen());
             o.put("seed", self.seed());
             o.set("privacy", self.privacy());
+            o.set("training", self.training());
             o.put("tokenizerSha256", tokenizer.sha256());
             if (kind == ArtifactKind.EXPERT) {
                 o.put("publicModelSha256", publicModel.sha256());
@@ -154,6 +157,7 @@ public record ArtifactMetadata(ArtifactKind kind, ModelConfig config, TokenizerF
                 po.put("tokensSeen", p.tokensSeen());
                 po.put("seed", p.seed());
                 po.set("privacy", p.privacy());
+                po.set("training", p.training());
             }
         }
         o.put("dataSha256", dataSha256);
@@ -225,12 +229,12 @@ public record ArtifactMetadata(ArtifactKind kind, ModelConfig config, TokenizerF
                     if (!p.isObject()) {
                         throw fail("parts[" + i + "]", "expected an object, got " + type(p));
                     }
-                    noOthers(p, prefix, Set.of("domain", "sha256", "tokensSeen", "seed", "privacy"));
+                    noOthers(p, prefix, Set.of("domain", "sha256", "tokensSeen", "seed", "privacy", "training"));
                     parts.add(part(p, prefix, fingerprint(p, "sha256", prefix)));
                 }
             } else {
-                expected.addAll(List.of("domain", "config", "tokensSeen", "seed", "privacy", "tokenizerSha256",
-                        "dataSha256"));
+                expected.addAll(List.of("domain", "config", "tokensSeen", "seed", "privacy", "training",
+                        "tokenizerSha256", "dataSha256"));
                 if (kind == ArtifactKind.EXPERT) {
                     expected.add("publicModelSha256");
                     publicModel = fingerprint(root, "publicModelSha256", "");
@@ -257,9 +261,13 @@ public record ArtifactMetadata(ArtifactKind kind, ModelConfig config, TokenizerF
             if (!privacy.isNull() && !privacy.isObject()) {
                 throw fail(prefix + "privacy", "expected null or an object, got " + type(privacy));
             }
+            JsonNode training = o.get("training");
+            if (training != null && !training.isNull() && !training.isObject()) {
+                throw fail(prefix + "training", "expected null or an object, got " + type(training));
+            }
             try {
                 return new ArtifactPart(domain, tokensSeen, seed, privacy.isNull() ? null : (ObjectNode) privacy,
-                        fingerprint);
+                        training == null || training.isNull() ? null : (ObjectNode) training, fingerprint);
             } catch (IllegalArgumentException e) {
                 throw fail(prefix + (tokensSeen < 0 ? "tokensSeen" : "domain"), e.getMessage());
             }

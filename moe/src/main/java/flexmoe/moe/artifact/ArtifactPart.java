@@ -12,10 +12,13 @@ import java.util.regex.Pattern;
  * @param seed        the seed of its training run
  * @param privacy     its differential-privacy guarantee, or null when it was trained without DP (the DP issue defines
  *                    the object's fields; artifacts carry it verbatim)
+ * @param training    the settings of its training run that are not in the model config (e.g. an expert's learning
+ *                    rate, router learning-rate scale, bias init, router embedding), or null when not recorded
+ *                    (files written before the field existed); carried verbatim
  * @param fingerprint the fingerprint of the file it came from; set for the parts of a composed model, null in the
  *                    public or expert file that describes itself
  */
-public record ArtifactPart(String domain, long tokensSeen, long seed, ObjectNode privacy,
+public record ArtifactPart(String domain, long tokensSeen, long seed, ObjectNode privacy, ObjectNode training,
                            ArtifactFingerprint fingerprint) {
 
     /** The corpus's rule for domain names (moe.data.Corpus). */
@@ -32,11 +35,12 @@ public record ArtifactPart(String domain, long tokensSeen, long seed, ObjectNode
             throw new IllegalArgumentException("tokensSeen must be non-negative, got " + tokensSeen);
         }
         privacy = privacy == null ? null : privacy.deepCopy();
+        training = training == null ? null : training.deepCopy();
     }
 
     /** A part that describes its own file (no fingerprint). */
     public static ArtifactPart of(String domain, long tokensSeen, long seed, ObjectNode privacy) {
-        return new ArtifactPart(domain, tokensSeen, seed, privacy, null);
+        return new ArtifactPart(domain, tokensSeen, seed, privacy, null, null);
     }
 
     @Override
@@ -44,8 +48,18 @@ public record ArtifactPart(String domain, long tokensSeen, long seed, ObjectNode
         return privacy == null ? null : privacy.deepCopy();
     }
 
+    @Override
+    public ObjectNode training() {
+        return training == null ? null : training.deepCopy();
+    }
+
+    /** The same part with its training settings recorded. */
+    public ArtifactPart withTraining(ObjectNode settings) {
+        return new ArtifactPart(domain, tokensSeen, seed, privacy, settings, fingerprint);
+    }
+
     /** The same part, recorded with the fingerprint of the file it came from. */
     public ArtifactPart withFingerprint(ArtifactFingerprint file) {
-        return new ArtifactPart(domain, tokensSeen, seed, privacy, file);
+        return new ArtifactPart(domain, tokensSeen, seed, privacy, training, file);
     }
 }

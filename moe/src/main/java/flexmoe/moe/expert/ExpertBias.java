@@ -10,6 +10,12 @@ package flexmoe.moe.expert;
  * coordinated training it changes nothing in the model's output (two identical experts, top-2 of 2, gates summing
  * to 1) and only tilts the gradient split by e^-0.01 (about 1%) towards the public expert, which is frozen anyway.
  *
+ * <p>Measured (flexmoe issue 4, quick start): coordinated training shows b_i only domain i, where the expert beats
+ * the public FFN, so its gradient pushes b up; from -0.01 it crossed 0 within 400 steps for the math and code experts
+ * and then, in min(b, 0)'s flat region, never moved again, so the composed model had no negative margin at all. A
+ * margin that survives training needs a more negative init or a smaller rate for b
+ * ({@link flexmoe.moe.train.AdamWConfig#withRouterLrScale}).
+ *
  * <p>{@link #none()} is the "no bias" ablation: b is pinned to exactly 0 and frozen, so {@code min(0, 0) = 0} adds
  * nothing to the logit and the optimizer never sees it (the tensor still exists: the FlexOlmo layout has one bias
  * per expert; a composed model then carries 0, which is the same as no bias).

@@ -20,6 +20,8 @@ public final class AdamW {
     private final List<float[]> v = new ArrayList<>();
     private final float[] hyperDecay = new float[AdamWKernels.HYPER_SIZE];
     private final float[] hyperNoDecay = new float[AdamWKernels.HYPER_SIZE];
+    private final float[] hyperRouter = new float[AdamWKernels.HYPER_SIZE];
+    private final float[] hyperBias = new float[AdamWKernels.HYPER_SIZE];
     private long step;
 
     /** An optimizer for {@code tensors}, which must all be trainable; moments start at 0. */
@@ -52,13 +54,26 @@ public final class AdamW {
         TrainingOps.adamwHyper(hyperDecay, lr, config.beta1(), config.beta2(), config.eps(), config.weightDecay(),
                 step);
         TrainingOps.adamwHyper(hyperNoDecay, lr, config.beta1(), config.beta2(), config.eps(), 0, step);
+        double routerLr = lr * config.routerLrScale();
+        TrainingOps.adamwHyper(hyperRouter, routerLr, config.beta1(), config.beta2(), config.eps(),
+                config.weightDecay(), step);
+        TrainingOps.adamwHyper(hyperBias, routerLr, config.beta1(), config.beta2(), config.eps(), 0, step);
         for (int i = 0; i < tensors.size(); i++) {
             Tensor t = tensors.get(i);
             if (t.grad() == null) {
                 throw new IllegalStateException("AdamW: tensor " + t.name() + " was frozen after the optimizer was made");
             }
-            ops.adamwStep(t.data(), t.grad(), m.get(i), v.get(i), 0, t.size(), decays(t) ? hyperDecay : hyperNoDecay);
+            ops.adamwStep(t.data(), t.grad(), m.get(i), v.get(i), 0, t.size(), hyper(t));
         }
+    }
+
+    /** The step's settings for tensor t: router rows and biases at the router rate; only matrices and rows decay. */
+    private float[] hyper(Tensor t) {
+        return switch (t.kind()) {
+            case ROUTER -> hyperRouter;
+            case BIAS -> hyperBias;
+            default -> decays(t) ? hyperDecay : hyperNoDecay;
+        };
     }
 
     /** Weight matrices and router rows decay; embedding, norms and biases do not. */

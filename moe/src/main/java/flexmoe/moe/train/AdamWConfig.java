@@ -11,8 +11,12 @@ package flexmoe.moe.train;
  * @param eps          denominator epsilon
  * @param weightDecay  decoupled weight decay (multiplied by the learning rate, as PyTorch)
  * @param maxGradNorm  global L2 norm the trainable gradients are clipped to ({@code Infinity}: no clipping)
+ * @param routerLrScale multiplier of the learning rate of router rows ({@link flexmoe.moe.model.Tensor.Kind#ROUTER})
+ *                      and expert biases ({@link flexmoe.moe.model.Tensor.Kind#BIAS}), in [0, 1]: 1 is the paper's
+ *                      single rate; 0 keeps them at their initial values (see {@link #withRouterLrScale})
  */
-public record AdamWConfig(double beta1, double beta2, double eps, double weightDecay, double maxGradNorm) {
+public record AdamWConfig(double beta1, double beta2, double eps, double weightDecay, double maxGradNorm,
+                          double routerLrScale) {
 
     public AdamWConfig {
         if (!(beta1 >= 0 && beta1 < 1)) {
@@ -32,6 +36,28 @@ public record AdamWConfig(double beta1, double beta2, double eps, double weightD
             throw new IllegalArgumentException("AdamWConfig.maxGradNorm: must be positive (Infinity: no clipping), got "
                     + maxGradNorm);
         }
+        if (!(routerLrScale >= 0 && routerLrScale <= 1)) {
+            throw new IllegalArgumentException("AdamWConfig.routerLrScale: must be in [0, 1], got " + routerLrScale);
+        }
+    }
+
+    /** One learning rate for every tensor (router scale 1). */
+    public AdamWConfig(double beta1, double beta2, double eps, double weightDecay, double maxGradNorm) {
+        this(beta1, beta2, eps, weightDecay, maxGradNorm, 1);
+    }
+
+    /**
+     * The same settings with the router rows and expert biases at {@code scale} times the learning rate.
+     *
+     * <p>Why (FlexOlmo expert training at small scale, flexmoe issue 4): in coordinated training r_i and b_i only see
+     * domain i, where the expert beats the frozen public FFN, so every step raises the expert's logit on every token
+     * of it; the gradient of r_i is a mean of router inputs, which at our scale is dominated by the direction all
+     * hidden states share, so r_i grows along it and, once composed, the expert that helped most wins on every
+     * domain. A smaller rate keeps r_i near its domain-embedding init, which is what makes the composed router
+     * discriminate. The paper uses one rate for everything; 1 reproduces it.
+     */
+    public AdamWConfig withRouterLrScale(double scale) {
+        return new AdamWConfig(beta1, beta2, eps, weightDecay, maxGradNorm, scale);
     }
 
     /** OLMo-2's settings with the given weight decay. */

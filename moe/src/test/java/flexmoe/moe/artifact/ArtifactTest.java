@@ -200,6 +200,8 @@ class ArtifactTest {
                         + " 1 to 64 letters"),
                 Arguments.of((Consumer<ObjectNode>) o -> o.put("privacy", "none"), "field privacy: expected null or"
                         + " an object, got a string"),
+                Arguments.of((Consumer<ObjectNode>) o -> o.put("training", "none"), "field training: expected null or"
+                        + " an object, got a string"),
                 Arguments.of((Consumer<ObjectNode>) o -> o.put("tokenizerSha256", "abc"), "field tokenizerSha256:"
                         + " expected 64 lowercase hex digits"),
                 Arguments.of((Consumer<ObjectNode>) o -> ((ObjectNode) o.get("config")).put("dim", "32"),
@@ -218,6 +220,27 @@ class ArtifactTest {
                         "tensor model.layers.0.mlp.gate.weight has shape [1, 32], expected [1, 64]"),
                 Arguments.of((Consumer<ObjectNode>) o -> o.put("dataSha256", "0".repeat(64)),
                         "the metadata says 000000000000: the tensor data is corrupt"));
+    }
+
+    /** An expert's training settings round-trip; a file written before the field existed reads as "not recorded". */
+    @Test
+    void trainingSettingsRoundTripAndMayBeAbsent() {
+        PublicModelArtifact pub = ArtifactTesting.publicModel(1);
+        Parameters trained = ArtifactTesting.trainingModel(pub, 11);
+        ObjectNode training = JSON.createObjectNode().put("lr", 1e-3).put("routerLrScale", 0.1);
+        ExpertArtifact expert = ExpertArtifact.fromTrainingModel(trained, pub,
+                ArtifactPart.of("math", 4096, 11, null).withTraining(training));
+        Path f = dir.resolve("math-training.safetensors");
+        expert.save(f);
+        assertThat(ExpertArtifact.load(f).part().training()).isEqualTo(training);
+        ComposedModel composed = Composer.compose(pub, List.of(ExpertArtifact.load(f)), 2);
+        Path c = dir.resolve("composed-training.safetensors");
+        composed.save(c);
+        assertThat(ComposedModel.load(c).metadata().parts().get(1).training()).isEqualTo(training);
+        assertThat(ComposedModel.load(c).metadata().parts().get(0).training()).isNull();
+
+        Path old = withMetadata(ArtifactTesting.publicModel(3), o -> o.remove("training"));
+        assertThat(Artifact.load(old).metadata().parts().getFirst().training()).isNull();
     }
 
     @ParameterizedTest(name = "{1}")

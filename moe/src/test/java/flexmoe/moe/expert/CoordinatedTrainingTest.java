@@ -264,6 +264,53 @@ class CoordinatedTrainingTest {
         return names;
     }
 
+    /**
+     * The router learning-rate scale (flexmoe issue 4): 0 keeps r_1 and b_1 bit for bit at their init while FFN_1
+     * trains exactly as with the full rate's first step; 1 is the unscaled optimizer bit for bit; in between, Adam's
+     * step (weight decay 0) is the full step times the scale.
+     */
+    @Test
+    void routerLrScaleSlowsOrFreezesOnlyTheRouterRowAndBias() {
+        Parameters dense = Parameters.init(TINY, 41);
+        float[] rPub = ExpertTesting.vector(TINY.dim(), 0.5, 42);
+        float[] rExp = ExpertTesting.vector(TINY.dim(), 0.5, 43);
+        ExpertBias bias = ExpertBias.trained(-0.5);
+        Parameters full = CoordinatedTraining.upcycle(dense, rPub, rExp, bias, 0);
+        Parameters same = CoordinatedTraining.upcycle(dense, rPub, rExp, bias, 0);
+        Parameters frozen = CoordinatedTraining.upcycle(dense, rPub, rExp, bias, 0);
+        Parameters half = CoordinatedTraining.upcycle(dense, rPub, rExp, bias, 0);
+        TokenBatch batch = ExpertTesting.batch(TINY, 2, TINY.maxSeqLen(), 44);
+        step(full, AdamWConfig.expertTraining(), batch);
+        step(same, AdamWConfig.expertTraining().withRouterLrScale(1), batch);
+        step(frozen, AdamWConfig.expertTraining().withRouterLrScale(0), batch);
+        step(half, AdamWConfig.expertTraining().withRouterLrScale(0.5), batch);
+        for (int l = 0; l < TINY.layers(); l++) {
+            int layer = l;
+            for (java.util.function.Function<Parameters, Tensor> t : List.<java.util.function.Function<Parameters,
+                    Tensor>>of(p -> p.expert(layer, 1).routerRow(), p -> p.expert(layer, 1).bias(),
+                    p -> p.expert(layer, 1).down())) {
+                assertThat(t.apply(same).data()).as(t.apply(same).name()).isEqualTo(t.apply(full).data());
+            }
+            assertThat(frozen.expert(l, 1).routerRow().data()).isEqualTo(rExp);
+            assertThat(frozen.expert(l, 1).bias().data()).containsExactly(-0.5f);
+            // The first step's gradients do not depend on the router's rate, so the FFN moves the same.
+            assertThat(frozen.expert(l, 1).down().data()).isEqualTo(full.expert(l, 1).down().data());
+            float[] f = full.expert(l, 1).routerRow().data(), h = half.expert(l, 1).routerRow().data();
+            assertThat(f).isNotEqualTo(rExp);
+            for (int i = 0; i < f.length; i++) {
+                assertThat(h[i] - rExp[i]).isCloseTo(0.5f * (f[i] - rExp[i]), within(1e-6f));
+            }
+            assertThat(half.expert(l, 1).bias().data()[0] + 0.5f)
+                    .isCloseTo(0.5f * (full.expert(l, 1).bias().data()[0] + 0.5f), within(1e-6f));
+        }
+        assertThatThrownBy(() -> AdamWConfig.expertTraining().withRouterLrScale(1.5))
+                .hasMessageContaining("AdamWConfig.routerLrScale: must be in [0, 1], got 1.5");
+    }
+
+    private static void step(Parameters p, AdamWConfig config, TokenBatch batch) {
+        new Trainer(new FlexOlmoModel(p, backend), config, LrSchedule.constant(1e-2)).step(batch);
+    }
+
     private static List<float[]> snapshot(List<Tensor> tensors) {
         List<float[]> list = new ArrayList<>();
         for (Tensor t : tensors) {
