@@ -64,7 +64,7 @@ record QuickstartReport(List<String> domains, List<QuickstartCommand.ModelResult
         return sb.toString();
     }
 
-    String markdown(String command, double routerNorm) {
+    String markdown(String command, double routerNorm, double routerLrScale, double biasInit) {
         QuickstartCommand.ModelResult first = models.getFirst();
         return "# FlexOlmo quick start\n\nCommand: `" + command + "` (see run.json for settings, seeds and timings).\n\n"
                 + "Test split, per domain: bits per byte (tokenizer-independent; lower is better) and cloze accuracy"
@@ -79,7 +79,11 @@ record QuickstartReport(List<String> domains, List<QuickstartCommand.ModelResult
                 + "\n## Router embeddings\n\nHidden-mean (the public model's mean final hidden state over documents of"
                 + " the domain), rescaled to norm " + routerNorm + ": unscaled they are about sqrt(d_model) long,"
                 + " the router logits are large and the router z-loss dominates expert training; the paper's stored"
-                + " router embeddings have norms 0.41-0.55.\n";
+                + " router embeddings have norms 0.41-0.55.\n\nDuring expert training the router row r_i and bias b_i"
+                + String.format(Locale.ROOT, " learned at %s x the expert's learning rate%s; b_i started at %s.",
+                routerLrScale, routerLrScale == 0 ? " (kept at their init)" : "", biasInit)
+                + " The paper trains them at the expert's rate; at this scale that makes the composed router send"
+                + " nearly every token to one expert (README, routing study).\n";
     }
 
     String csv() {
