@@ -70,7 +70,7 @@ public final class ProxySelection {
      */
     public Result select(String domain, List<String> ownerDocuments, int n) {
         if (n < 1) {
-            throw new IllegalArgumentException("proxy documents: must be at least 1, got " + n);
+            throw new IllegalArgumentException("--proxy-documents: must be at least 1, got " + n);
         }
         if (ownerDocuments == null || ownerDocuments.isEmpty()) {
             throw new IllegalArgumentException("proxy selection: domain " + domain + " has no documents to build the"
