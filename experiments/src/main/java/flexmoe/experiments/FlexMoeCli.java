@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         description = "FlexOlmo-style modular language models with differential privacy.",
         subcommands = {QuickstartCommand.class, SelfcheckCommand.class, BackendsCommand.class, DataCommand.class, TokenizerCommand.class,
                 InspectCommand.class, ComposeCommand.class, RoutingCommand.class, GenerateCommand.class, EvalCommand.class,
-                LogitsCommand.class, PretrainCommand.class, TrainExpertCommand.class, TrainDenseCommand.class})
+                LogitsCommand.class, PretrainCommand.class, TrainExpertCommand.class, TrainDenseCommand.class,
+                TuneRouterCommand.class})
 public final class FlexMoeCli implements Callable<Integer> {
 
     @Override

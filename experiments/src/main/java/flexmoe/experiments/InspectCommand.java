@@ -79,6 +79,9 @@ final class InspectCommand implements Callable<Integer> {
             row(out, "experts", String.join(", ", m.partNames()) + " (top-" + m.config().topK() + " of "
                     + m.config().experts() + ")");
             row(out, "config", describe(m.config()));
+            row(out, "router", m.routerTuned() ? "router-tuned after the merge: " + m.routerTuning()
+                    + " (opt-out is exact only for the untuned composition)"
+                    : "as merged (the parts' own rows and biases; opt-out is exact)");
         }
         row(out, "tokenizer", m.tokenizer().toString());
         if (m.publicModel() != null) {

@@ -37,6 +37,7 @@ import flexmoe.moe.model.Parameters;
 import flexmoe.moe.router.DomainSample;
 import flexmoe.moe.router.HiddenMeanInit;
 import flexmoe.moe.router.RouterEmbedding;
+import flexmoe.moe.router.RouterTuning;
 import flexmoe.moe.tokenizer.BpeTokenizer;
 import flexmoe.moe.tokenizer.BpeTrainer;
 import flexmoe.moe.train.AdamWConfig;
@@ -78,8 +79,8 @@ import picocli.CommandLine.Option;
         description = {"FlexOlmo end to end on FlexMix-mini (built into data/flexmix-mini if absent; needs npm and"
                 + " apt-get the first time): tokenizer and a public model trained on public data, one expert per closed"
                 + " domain trained against the frozen public model, the composed model, evaluation per domain (bits"
-                + " per byte and cloze accuracy) of the public model, each expert alone and FlexOlmo, an opt-out and"
-                + " the routing shares.",
+                + " per byte and cloze accuracy) of the public model, each expert alone, FlexOlmo and FlexOlmo+RT"
+                + " (its router tuned on public proxy data after the merge), an opt-out and the routing shares.",
                 "Writes table.md, results.csv, bits-per-byte.png and run.json to --results. Intermediate artifacts go"
                 + " to --work and are reused by a later run whose inputs are unchanged (--fresh redoes them)."})
 final class QuickstartCommand implements Callable<Integer> {
@@ -165,6 +166,32 @@ final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--router-documents", paramLabel = "N", defaultValue = "200",
             description = "Documents per domain averaged into its router embedding (default: ${DEFAULT-VALUE}).")
     int routerDocuments;
+
+    /**
+     * Router tuning after the merge (the FlexOlmo+RT row). Measured on the quick start's FlexOlmo (tune-router sweep,
+     * bits/byte vs the public model on public / math / code / news): 5 steps +0.11 / -0.39 / -0.79 / +0.00, 10 steps
+     * +0.07 / -0.35 / -0.72 / -0.01, 25 steps +0.04 / -0.21 / -0.46 / -0.01, 100 steps +0.01 / -0.12 / -0.14 / -0.01;
+     * untuned +0.14 / -0.45 / -0.79 / +0.02. The mix is all public text, so each step moves tokens back to the public
+     * expert: one trade-off curve, no setting both within 0.02 on public and keeping most gains. 10 steps (about 1%
+     * of the experts' training tokens, the paper's budget) halves the public-text loss and keeps most of the gains;
+     * the proxy-set size (25 / 100 / 400 documents) moves the numbers less than the step count does (at 25 and 100
+     * steps: within 0.02 on public and math, 0.09 on code).
+     */
+    static final long TUNE_STEPS = 10;
+    static final int TUNE_PROXY_DOCUMENTS = 100;
+
+    @Option(names = "--tune-steps", paramLabel = "N", defaultValue = "" + TUNE_STEPS,
+            description = "Router-tuning steps for the FlexOlmo+RT model (default: ${DEFAULT-VALUE}).")
+    long tuneSteps;
+
+    @Option(names = "--tune-lr", paramLabel = "X", defaultValue = "" + RouterTuning.PAPER_LR,
+            description = "Router-tuning peak learning rate (default: ${DEFAULT-VALUE}, the paper's).")
+    double tuneLr;
+
+    @Option(names = "--tune-proxy-documents", paramLabel = "N", defaultValue = "" + TUNE_PROXY_DOCUMENTS,
+            description = "Public train documents per proxy set and in the public sample of router tuning (default:"
+                    + " ${DEFAULT-VALUE}).")
+    int tuneProxyDocuments;
 
     @Option(names = "--eval-documents", paramLabel = "N", defaultValue = "200",
             description = "Test documents per domain for bits per byte and cloze, the first N in corpus order"
@@ -277,12 +304,14 @@ final class QuickstartCommand implements Callable<Integer> {
             done("pretrain", (reused ? "reused " : "") + "public model " + publicModel.fingerprint().shortForm());
 
             List<ExpertArtifact> experts = new ArrayList<>();
+            List<String> expertKeys = new ArrayList<>();
             for (String domain : expertDomains) {
                 String name = "expert-" + domain;
                 stage(name);
                 Path expertFile = work.resolve("expert-" + domain + ".safetensors");
                 String expertKey = key(pubKey, "expert", domain, expertSteps, batch, seed, TrainExpertCommand.DEFAULT_LR,
                         biasInit, routerNorm, routerDocuments, "routerLrScale", routerLrScale);
+                expertKeys.add(expertKey);
                 reused = reuse(expertFile, expertKey);
                 if (!reused) {
                     Parameters dense = publicModel.parameters();
@@ -321,6 +350,25 @@ final class QuickstartCommand implements Callable<Integer> {
             String optOutModel = "FlexOlmo-" + optOutName;
             models.put(optOutModel, optedOut);
             done("compose", flexOlmo.describe().lines().findFirst().orElse(""));
+
+            stage("tune-router");
+            Path tunedFile = work.resolve("flexolmo-rt.safetensors");
+            RouterTuning.Settings tuning = new RouterTuning.Settings(tuneSteps, tuneLr, batch, seed,
+                    tuneProxyDocuments);
+            String tuneKey = key(expertKeys, "tune-router", flexOlmo.topK(), tuning, routerDocuments);
+            reused = reuse(tunedFile, tuneKey);
+            if (!reused) {
+                RouterTuning.Result r = RouterTuning.run(flexOlmo, corpus, tokenizer, tuning, routerDocuments,
+                        tunedFile.resolveSibling(tunedFile.getFileName() + ".mix.bin"), backend, out,
+                        progressSeconds);
+                r.model().save(tunedFile);
+                writeKey(tunedFile, tuneKey);
+            }
+            stageSteps.put("tune-router", tuneSteps);
+            ComposedModel tuned = ComposedModel.load(tunedFile);
+            String tunedName = flexName + "+RT";
+            models.put(tunedName, tuned);
+            done("tune-router", (reused ? "reused " : "") + tuned.describe().lines().findFirst().orElse(""));
 
             stage("eval");
             Map<String, List<String>> testDocs = new LinkedHashMap<>();
@@ -370,12 +418,13 @@ final class QuickstartCommand implements Callable<Integer> {
             stage("write");
             double wall = (System.nanoTime() - t0) / 1e9;
             QuickstartReport report = new QuickstartReport(domains, modelResults, flexName, optOutModel, optOutName, optOutLine,
-                    flexOlmo.expertNames(), flexOlmo.topK());
+                    flexOlmo.expertNames(), flexOlmo.topK(), tunedName, tuned.metadata().routerTuning());
             AtomicFiles.write(results.resolve("table.md"), report.markdown(commandLine(), routerNorm, routerLrScale, biasInit)
                     .getBytes(StandardCharsets.UTF_8));
             AtomicFiles.write(results.resolve("results.csv"), report.csv().getBytes(StandardCharsets.UTF_8));
             AtomicFiles.write(results.resolve("bits-per-byte.png"), plot(domains, modelResults));
-            AtomicFiles.write(results.resolve("run.json"), runJson(backend, nThreads, publicModel, experts, wall));
+            AtomicFiles.write(results.resolve("run.json"), runJson(backend, nThreads, publicModel, experts, tuned,
+                    wall));
             done("write", results.toString());
             out.println();
             out.print(report.summary());
@@ -402,6 +451,9 @@ final class QuickstartCommand implements Callable<Integer> {
         if (!(biasInit <= 0) || !Double.isFinite(biasInit)) {
             throw new IllegalArgumentException("--bias-init: must be finite and at most 0 (it enters as min(b, 0)), got "
                     + biasInit);
+        }
+        if (tuneSteps < 1 || tuneProxyDocuments < 1 || !(tuneLr > 0) || !Double.isFinite(tuneLr)) {
+            throw new IllegalArgumentException("--tune-steps, --tune-proxy-documents and --tune-lr must be positive");
         }
         if (!(routerLrScale >= 0 && routerLrScale <= 1)) {
             throw new IllegalArgumentException("--router-lr-scale: must be in [0, 1], got " + routerLrScale);
@@ -477,7 +529,7 @@ final class QuickstartCommand implements Callable<Integer> {
     }
 
     private byte[] runJson(Backend backend, int nThreads, PublicModelArtifact publicModel,
-                           List<ExpertArtifact> experts, double wall) throws IOException {
+                           List<ExpertArtifact> experts, ComposedModel tuned, double wall) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("command", commandLine());
         root.put("gitCommit", gitCommit());
@@ -502,6 +554,7 @@ final class QuickstartCommand implements Callable<Integer> {
         settings.put("routerDocuments", routerDocuments);
         settings.put("expertBiasInit", biasInit);
         settings.put("routerLrScale", routerLrScale);
+        settings.set("routerTuning", tuned.metadata().routerTuning());
         settings.put("evalDocuments", evalDocuments);
         settings.put("clozeQuestions", clozeQuestions);
         root.set("config", JSON.valueToTree(publicModel.config()));
@@ -510,6 +563,7 @@ final class QuickstartCommand implements Callable<Integer> {
         for (ExpertArtifact e : experts) {
             ex.put(e.domain(), e.fingerprint().sha256());
         }
+        root.put("routerTunedModel", tuned.fingerprint().sha256());
         root.set("steps", JSON.valueToTree(stageSteps));
         root.set("stageSeconds", JSON.valueToTree(stageSeconds));
         root.put("wallSeconds", wall);
@@ -522,7 +576,10 @@ final class QuickstartCommand implements Callable<Integer> {
                 + (expertSteps == 400 ? "" : " --expert-steps " + expertSteps)
                 + (preset.equals("quick") ? "" : " --preset " + preset)
                 + (routerLrScale == ROUTER_LR_SCALE ? "" : " --router-lr-scale " + routerLrScale)
-                + (biasInit == BIAS_INIT ? "" : " --bias-init " + biasInit);
+                + (biasInit == BIAS_INIT ? "" : " --bias-init " + biasInit)
+                + (tuneSteps == TUNE_STEPS ? "" : " --tune-steps " + tuneSteps)
+                + (tuneLr == RouterTuning.PAPER_LR ? "" : " --tune-lr " + tuneLr)
+                + (tuneProxyDocuments == TUNE_PROXY_DOCUMENTS ? "" : " --tune-proxy-documents " + tuneProxyDocuments);
     }
 
     private static String gitCommit() {

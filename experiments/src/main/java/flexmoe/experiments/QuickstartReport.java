@@ -1,5 +1,6 @@
 package flexmoe.experiments;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import flexmoe.moe.eval.BitsPerByte;
 import flexmoe.moe.eval.Cloze;
 import java.util.List;
@@ -7,7 +8,8 @@ import java.util.Locale;
 
 /** The quick start's comparison table, opt-out and routing shares, as markdown, CSV and a console summary. */
 record QuickstartReport(List<String> domains, List<QuickstartCommand.ModelResult> models, String flexName, String optOutModel,
-              String optOutName, String optOutLine, List<String> expertNames, int topK) {
+              String optOutName, String optOutLine, List<String> expertNames, int topK, String tunedName,
+              JsonNode tuning) {
 
     private QuickstartCommand.ModelResult model(String name) {
         return models.stream().filter(m -> m.name().equals(name)).findFirst().orElseThrow();
@@ -44,8 +46,8 @@ record QuickstartReport(List<String> domains, List<QuickstartCommand.ModelResult
                 without - with, model("public").bits().get(i).bitsPerByte());
     }
 
-    private String routing() {
-        QuickstartCommand.ModelResult flex = model(flexName);
+    private String routing(String name) {
+        QuickstartCommand.ModelResult flex = model(name);
         StringBuilder sb = new StringBuilder("| input domain | layer |");
         for (String e : expertNames) {
             sb.append(' ').append(e).append(" |");
@@ -72,10 +74,22 @@ record QuickstartReport(List<String> domains, List<QuickstartCommand.ModelResult
                 first.cloze().getFirst().questions(), first.cloze().getFirst().chance())
                 + "`public+X`: the public model with expert X (top-2 of 2); `" + flexName + "`: public + "
                 + String.join(" + ", expertNames.subList(1, expertNames.size())) + ", top-" + topK + "; `"
-                + optOutModel + "`: " + flexName + " with " + optOutName + " excluded at inference.\n\n"
+                + optOutModel + "`: " + flexName + " with " + optOutName + " excluded at inference; `" + tunedName
+                + "`: " + flexName + " with its router tuned after the merge (see Router tuning).\n\n"
                 + comparison() + "\n## Opt-out\n\n" + optOut() + "\n## Routing\n\nShare of the " + flexName
                 + " model's tokens whose top-" + topK + " includes each expert, per input domain and layer (uniform: "
-                + String.format(Locale.ROOT, "%.3f", (double) topK / expertNames.size()) + ").\n\n" + routing()
+                + String.format(Locale.ROOT, "%.3f", (double) topK / expertNames.size()) + ").\n\n" + routing(flexName)
+                + "\nThe same for " + tunedName + ":\n\n" + routing(tunedName)
+                + "\n## Router tuning\n\n" + tunedName + ": FlexOlmo's optional stage after the merge. Only the router"
+                + " rows (r_pub included) and expert biases of " + flexName + " train (AdamW, weight decay "
+                + tuning.get("weightDecay").asText() + ", peak rate " + tuning.get("lr").asText() + ", "
+                + tuning.get("steps").asText() + " steps, " + String.format(Locale.ROOT, "%,d",
+                tuning.get("tokensSeen").asLong()) + " tokens) on a mix of one proxy set per expert ("
+                + tuning.get("proxyDocuments") + " public train documents that a nearest-centroid classifier, expert"
+                + " domain vs public on the public model's mean hidden states, rates most like the domain) and "
+                + tuning.get("publicSampleDocuments").asText() + " sampled public train documents; no private"
+                + " document enters the mix. Opt-out is exact only for the untuned " + flexName + " (checked above);"
+                + " the tuned router rows were fitted with every expert present.\n"
                 + "\n## Router embeddings\n\nHidden-mean (the public model's mean final hidden state over documents of"
                 + " the domain), rescaled to norm " + routerNorm + ": unscaled they are about sqrt(d_model) long,"
                 + " the router logits are large and the router z-loss dominates expert training; the paper's stored"

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import flexmoe.moe.artifact.ComposedModel;
 import flexmoe.moe.tokenizer.SyntheticText;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +19,7 @@ class QuickstartCommandTest {
 
     private static final List<String> DOMAINS = List.of("public", "math", "code", "news");
     private static final List<String> MODELS = List.of("public", "public+math", "public+code", "public+news",
-            "FlexOlmo", "FlexOlmo-news");
+            "FlexOlmo", "FlexOlmo-news", "FlexOlmo+RT");
 
     @TempDir
     Path dir;
@@ -30,7 +31,8 @@ class QuickstartCommandTest {
         return new String[] {"quickstart", "--corpus", dir.resolve("corpus").toString(), "--work",
                 dir.resolve("work").toString(), "--results", results.toString(), "--preset", "tiny", "--vocab", "300",
                 "--pretrain-steps", "4", "--expert-steps", "3", "--batch", "2", "--eval-documents", "4",
-                "--cloze-questions", "3", "--context-chars", "16", "--continuation-chars", "6", "--router-documents", "4", "--threads", "1"};
+                "--cloze-questions", "3", "--context-chars", "16", "--continuation-chars", "6", "--router-documents", "4", "--threads", "1",
+                "--tune-steps", "3", "--tune-proxy-documents", "5"};
     }
 
     @Test
@@ -63,6 +65,11 @@ class QuickstartCommandTest {
         JsonNode run = new ObjectMapper().readTree(first.resolve("run.json").toFile());
         assertThat(run.get("steps").get("pretrain").asLong()).isEqualTo(4);
         assertThat(run.get("stageSeconds").has("eval")).isTrue();
+        assertThat(run.get("steps").get("tune-router").asLong()).isEqualTo(3);
+        assertThat(run.get("settings").get("routerTuning").get("proxyDocuments").get("math").asInt()).isEqualTo(5);
+        assertThat(table).contains("## Router tuning", "The same for FlexOlmo+RT", "3 steps",
+                "Opt-out is exact only for the untuned FlexOlmo");
+        assertThat(ComposedModel.load(dir.resolve("work").resolve("flexolmo-rt.safetensors")).routerTuned()).isTrue();
         byte[] png = Files.readAllBytes(first.resolve("bits-per-byte.png"));
         assertThat(png).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
 
@@ -70,7 +77,7 @@ class QuickstartCommandTest {
         Path second = dir.resolve("results2");
         assertThat(FlexMoeCli.run(args(second))).isZero();
         assertThat(console.out()).contains("[tokenizer] reused").contains("[pack] reused").contains("[pretrain] reused")
-                .contains("[expert-news] reused");
+                .contains("[expert-news] reused").contains("[tune-router] reused");
         assertThat(Files.readAllLines(second.resolve("results.csv"))).isEqualTo(csv);
     }
 

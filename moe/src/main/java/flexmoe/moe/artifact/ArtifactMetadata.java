@@ -32,6 +32,7 @@ import java.util.Set;
  * composed: {"formatVersion": 1, "kind": "composed", "config": {...}, "tokenizerSha256": "...",
  *            "publicModelSha256": "...", "parts": [{"domain", "sha256", "tokensSeen", "seed", "privacy", "training"}, ...],
  *            "dataSha256": "..."}                          (parts[0] is the public model, parts[e] is expert e)
+ *           + optionally "routerTuning": {...}       (the router was tuned after the merge, see below)
  * </pre>
  *
  * {@code config} holds every {@link ModelConfig} component under its own name: the dense public model's config,
@@ -40,6 +41,12 @@ import java.util.Set;
  * expert's training settings, e.g. {@code routerLrScale}), and the one field that may be absent: files written
  * before it existed read as null. {@code dataSha256} is the SHA-256 of the file's data
  * section: it catches a corrupt tensor byte that would otherwise load as a different finite number.
+ *
+ * <p>{@code routerTuning} (composed models only; absent or null when the router is the plain stack of the parts'
+ * rows) records FlexOlmo's optional router tuning ({@link flexmoe.moe.router.RouterTuning}): an object with what the
+ * router was tuned on. Its presence is what tells a reader that the router rows and biases are no longer the parts'
+ * own, so the exact opt-out guarantee (removing an expert gives the bits of the model composed without it) does not
+ * hold for this model: it holds only for the untuned composition.
  *
  * <p>Reading is strict: every field of the kind must be present, none other may be, each with its JSON type
  * (integers must be integers, not strings or fractions); a problem names the field, e.g. {@code config.dim}.
@@ -52,7 +59,7 @@ import java.util.Set;
  *                    parts in expert order (each with the fingerprint of its file)
  */
 public record ArtifactMetadata(ArtifactKind kind, ModelConfig config, TokenizerFingerprint tokenizer,
-                               ArtifactFingerprint publicModel, List<ArtifactPart> parts) {
+                               ArtifactFingerprint publicModel, List<ArtifactPart> parts, ObjectNode routerTuning) {
 
     /** The {@code __metadata__} key holding the JSON. */
     public static final String KEY = "flexmoe";
@@ -71,6 +78,11 @@ public record ArtifactMetadata(ArtifactKind kind, ModelConfig config, TokenizerF
             throw new IllegalArgumentException("artifact metadata: kind, config, tokenizer and parts are required");
         }
         parts = List.copyOf(parts);
+        routerTuning = routerTuning == null ? null : routerTuning.deepCopy();
+        if (routerTuning != null && kind != ArtifactKind.COMPOSED) {
+            throw new IllegalArgumentException("artifact metadata: only a composed model can be router-tuned, this is a "
+                    + kind.jsonName() + " file");
+        }
         switch (kind) {
             case PUBLIC, EXPERT -> {
                 if (parts.size() != 1 || parts.getFirst().fingerprint() != null) {
@@ -110,6 +122,22 @@ public record ArtifactMetadata(ArtifactKind kind, ModelConfig config, TokenizerF
                 }
             }
         }
+    }
+
+    /** Metadata without router tuning (every public model and expert; a composed model as merged). */
+    public ArtifactMetadata(ArtifactKind kind, ModelConfig config, TokenizerFingerprint tokenizer,
+                            ArtifactFingerprint publicModel, List<ArtifactPart> parts) {
+        this(kind, config, tokenizer, publicModel, parts, null);
+    }
+
+    /** True for a composed model whose router was tuned after the merge (then opt-out is not exact). */
+    public boolean routerTuned() {
+        return routerTuning != null;
+    }
+
+    /** The same metadata with this router-tuning record (null: none). */
+    public ArtifactMetadata withRouterTuning(ObjectNode record) {
+        return new ArtifactMetadata(kind, config, tokenizer, publicModel, parts, record);
     }
 
     /** The domain of a public model or expert (the first part's for a composed model: the public model's). */
@@ -158,6 +186,9 @@ public record ArtifactMetadata(ArtifactKind kind, ModelConfig config, TokenizerF
                 po.put("seed", p.seed());
                 po.set("privacy", p.privacy());
                 po.set("training", p.training());
+            }
+            if (routerTuning != null) {
+                o.set("routerTuning", routerTuning);
             }
         }
         o.put("dataSha256", dataSha256);
@@ -216,8 +247,15 @@ public record ArtifactMetadata(ArtifactKind kind, ModelConfig config, TokenizerF
             TokenizerFingerprint tokenizer = tokenizer(root);
             ArtifactFingerprint publicModel = null;
             List<ArtifactPart> parts = new ArrayList<>();
+            ObjectNode routerTuning = null;
             if (kind == ArtifactKind.COMPOSED) {
-                expected.addAll(List.of("config", "tokenizerSha256", "publicModelSha256", "parts", "dataSha256"));
+                expected.addAll(List.of("config", "tokenizerSha256", "publicModelSha256", "parts", "dataSha256",
+                        "routerTuning"));
+                JsonNode rt = root.get("routerTuning");
+                if (rt != null && !rt.isNull() && !rt.isObject()) {
+                    throw fail("routerTuning", "expected null or an object, got " + type(rt));
+                }
+                routerTuning = rt == null || rt.isNull() ? null : (ObjectNode) rt;
                 publicModel = fingerprint(root, "publicModelSha256", "");
                 JsonNode list = field(root, "parts", "");
                 if (!list.isArray() || list.isEmpty()) {
@@ -247,7 +285,8 @@ public record ArtifactMetadata(ArtifactKind kind, ModelConfig config, TokenizerF
                 throw fail("dataSha256", "expected 64 lowercase hex digits");
             }
             try {
-                return new Parsed(new ArtifactMetadata(kind, config, tokenizer, publicModel, parts), dataSha256);
+                return new Parsed(new ArtifactMetadata(kind, config, tokenizer, publicModel, parts, routerTuning),
+                        dataSha256);
             } catch (IllegalArgumentException e) {
                 throw new ArtifactFormatException(source + ": " + e.getMessage(), e);
             }

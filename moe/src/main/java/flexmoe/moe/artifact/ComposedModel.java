@@ -24,6 +24,12 @@ import java.util.Set;
  * metadata and bytes of the model composed without them, so its outputs are bit-identical to that model's. The
  * remaining experts keep their order (the router's softmax sums in expert order, so the order is part of the bits).
  * The public model (part 0) cannot be opted out.
+ *
+ * <p>A router-tuned model ({@link #withTunedRouter}, FlexOlmo's optional stage after the merge) has router rows and
+ * biases trained on proxy data with every expert present; its metadata says so ({@link ArtifactMetadata#routerTuning}).
+ * Opting an expert out of it still drops that expert's FFN, row and bias, and the result stays marked as tuned, but it
+ * is not the model composed without the expert: the tuned rows of the others were fitted with it present. The exact
+ * opt-out guarantee holds only for the untuned composition.
  */
 public final class ComposedModel extends Artifact {
 
@@ -177,8 +183,45 @@ public final class ComposedModel extends Artifact {
             parts.add(metadata().parts().get(e));
         }
         ArtifactMetadata meta = new ArtifactMetadata(ArtifactKind.COMPOSED, c.withExperts(m, topK), tokenizer(),
-                metadata().publicModel(), parts);
+                metadata().publicModel(), parts, metadata().routerTuning());
         return new ComposedModel(meta, list);
+    }
+
+    /** True when the router was tuned after the merge (then opt-out is mechanical, not exact). */
+    public boolean routerTuned() {
+        return metadata().routerTuned();
+    }
+
+    /**
+     * This model with the router rows and expert biases of {@code tuned} (the same model after router tuning) and the
+     * tuning {@code record} in its metadata. Every other tensor of {@code tuned} must be bit-identical to this
+     * model's: router tuning changes nothing else, and a model that differs elsewhere is not this one tuned.
+     */
+    public ComposedModel withTunedRouter(Parameters tuned, com.fasterxml.jackson.databind.node.ObjectNode record) {
+        if (record == null) {
+            throw new IllegalArgumentException("router tuning: a record of what the router was tuned on is required");
+        }
+        if (config().isDense()) {
+            throw new IllegalArgumentException("router tuning: " + describe() + " has no experts, so no router");
+        }
+        if (!tuned.config().equals(config())) {
+            throw new IllegalArgumentException("router tuning: the tuned model's config differs from " + describe());
+        }
+        Set<String> router = new LinkedHashSet<>();
+        for (int i = 0; i < config().layers(); i++) {
+            router.add(ParameterNames.router(i));
+            router.add(ParameterNames.expertBias(i));
+        }
+        List<NamedTensor> list = new ArrayList<>();
+        for (NamedTensor t : tuned.huggingFaceTensors()) {
+            NamedTensor mine = stored(t.name());
+            if (!router.contains(t.name()) && !java.util.Arrays.equals(t.data(), mine.data())) {
+                throw new IllegalArgumentException("router tuning: tensor " + t.name() + " changed; only the router"
+                        + " rows and expert biases may");
+            }
+            list.add(router.contains(t.name()) ? copy(t, t.name()) : copy(mine, t.name()));
+        }
+        return new ComposedModel(metadata().withRouterTuning(record), list);
     }
 
     /** The names of a layer's per-expert tensors: FFNs, and the router and bias of an MoE model. */
@@ -222,6 +265,7 @@ public final class ComposedModel extends Artifact {
 
     @Override
     public String describe() {
-        return "composed model " + String.join("+", expertNames()) + (source() == null ? "" : " (" + source() + ")");
+        return "composed model " + String.join("+", expertNames()) + (routerTuned() ? ", router-tuned" : "")
+                + (source() == null ? "" : " (" + source() + ")");
     }
 }

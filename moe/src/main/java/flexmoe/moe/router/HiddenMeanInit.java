@@ -65,6 +65,11 @@ public final class HiddenMeanInit implements RouterInit {
         return STRATEGY;
     }
 
+    /** The backend the embeddings are computed on (for callers that keep computing with them). */
+    Backend backend() {
+        return model.backend();
+    }
+
     @Override
     public int width() {
         return model.config().dim();
