@@ -85,7 +85,7 @@ record QuickstartReport(List<String> domains, List<QuickstartCommand.ModelResult
                 + tuning.get("weightDecay").asText() + ", peak rate " + tuning.get("lr").asText() + ", "
                 + tuning.get("steps").asText() + " steps, " + String.format(Locale.ROOT, "%,d",
                 tuning.get("tokensSeen").asLong()) + " tokens) on a mix of one proxy set per expert ("
-                + tuning.get("proxyDocuments") + " public train documents that a nearest-centroid classifier, expert"
+                + proxySizes(tuning.get("proxyDocuments")) + " public train documents that a nearest-centroid classifier, expert"
                 + " domain vs public on the public model's mean hidden states, rates most like the domain) and "
                 + tuning.get("publicSampleDocuments").asText() + " sampled public train documents; no private"
                 + " document enters the mix. Opt-out is exact only for the untuned " + flexName + " (checked above);"
@@ -98,6 +98,13 @@ record QuickstartReport(List<String> domains, List<QuickstartCommand.ModelResult
                 routerLrScale, routerLrScale == 0 ? " (kept at their init)" : "", biasInit)
                 + " The paper trains them at the expert's rate; at this scale that makes the composed router send"
                 + " nearly every token to one expert (README, routing study).\n";
+    }
+
+    /** {"math":100,"code":100} as "math 100, code 100". */
+    private static String proxySizes(JsonNode sizes) {
+        List<String> parts = new java.util.ArrayList<>();
+        sizes.properties().forEach(e -> parts.add(e.getKey() + " " + e.getValue().asText()));
+        return String.join(", ", parts);
     }
 
     String csv() {
