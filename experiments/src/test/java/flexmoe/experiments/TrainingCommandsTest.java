@@ -7,13 +7,10 @@ import flexmoe.moe.artifact.ComposedModel;
 import flexmoe.moe.artifact.ExpertArtifact;
 import flexmoe.moe.artifact.PublicModelArtifact;
 import flexmoe.moe.model.NamedTensor;
-import flexmoe.moe.tokenizer.BpeTrainer;
-import flexmoe.moe.tokenizer.SyntheticText;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -40,17 +37,9 @@ class TrainingCommandsTest {
 
     @BeforeAll
     static void setUp() throws IOException {
-        corpus = dir.resolve("corpus");
-        for (String domain : new String[] {"public", "math", "news"}) {
-            Files.createDirectories(corpus.resolve(domain));
-            String[] docs = new SyntheticText(domain.hashCode()).documents(24);
-            for (int i = 0; i < docs.length; i++) {
-                Files.writeString(corpus.resolve(domain).resolve("doc" + i + ".txt"), docs[i]);
-            }
-        }
-        tokenizer = dir.resolve("tokenizer.json");
+        corpus = SyntheticCorpus.corpus(dir);
         // Trained on public text only; the tiny preset's vocabulary is replaced by the tokenizer's.
-        new BpeTrainer(300).train(Arrays.asList(new SyntheticText("public".hashCode()).documents(24))).save(tokenizer);
+        tokenizer = SyntheticCorpus.tokenizer(dir);
         packed = dir.resolve("packed");
         assertThat(FlexMoeCli.run("data", "pack", "--corpus", corpus.toString(), "--tokenizer", tokenizer.toString(),
                 "--seq-len", "16", "--splits", "train", "--out", packed.toString())).isZero();

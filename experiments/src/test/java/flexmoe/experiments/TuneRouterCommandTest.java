@@ -35,16 +35,8 @@ class TuneRouterCommandTest {
 
     @BeforeAll
     static void setUp() throws IOException {
-        corpus = dir.resolve("corpus");
-        for (String domain : new String[] {"public", "math", "news"}) {
-            Files.createDirectories(corpus.resolve(domain));
-            String[] docs = new SyntheticText(domain.hashCode()).documents(24);
-            for (int i = 0; i < docs.length; i++) {
-                Files.writeString(corpus.resolve(domain).resolve("doc" + i + ".txt"), docs[i]);
-            }
-        }
-        tokenizer = dir.resolve("tokenizer.json");
-        new BpeTrainer(300).train(Arrays.asList(new SyntheticText("public".hashCode()).documents(24))).save(tokenizer);
+        corpus = SyntheticCorpus.corpus(dir);
+        tokenizer = SyntheticCorpus.tokenizer(dir);
         Path packed = dir.resolve("packed");
         run("data", "pack", "--corpus", corpus.toString(), "--tokenizer", tokenizer.toString(), "--seq-len", "16",
                 "--splits", "train", "--out", packed.toString());
