@@ -73,18 +73,8 @@ final class EvalCommand implements Callable<Integer> {
             description = "Cloze questions per domain; 0 skips the cloze task (default: ${DEFAULT-VALUE}).")
     int clozeQuestions;
 
-    @Option(names = "--distractors", paramLabel = "N", defaultValue = "" + ClozeOptions.DEFAULT_DISTRACTORS,
-            description = "Wrong continuations per question (default: ${DEFAULT-VALUE}).")
-    int distractors;
-
-    @Option(names = "--context-chars", paramLabel = "N", defaultValue = "" + ClozeOptions.DEFAULT_CONTEXT_CHARS,
-            description = "Characters of cloze context, about (default: ${DEFAULT-VALUE}).")
-    int contextChars;
-
-    @Option(names = "--continuation-chars", paramLabel = "N",
-            defaultValue = "" + ClozeOptions.DEFAULT_CONTINUATION_CHARS,
-            description = "Characters of each cloze continuation, about (default: ${DEFAULT-VALUE}).")
-    int continuationChars;
+    @Mixin
+    ClozeArgs clozeArgs = new ClozeArgs();
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
             description = "Seed of the cloze questions (default: ${DEFAULT-VALUE}).")
@@ -106,7 +96,7 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--cloze-questions must be 0 (skip) or positive, got " + clozeQuestions);
         }
         ClozeOptions cloze = clozeQuestions == 0 ? null
-                : new ClozeOptions(clozeQuestions, distractors, contextChars, continuationChars, seed);
+                : clozeArgs.options(clozeQuestions, seed);
         Corpus corpus = corpusArgs.open();
         List<String> names = domains == null ? corpus.domains() : domains;
         corpus.requireDomains(names);

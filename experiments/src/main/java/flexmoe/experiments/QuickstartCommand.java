@@ -202,14 +202,8 @@ final class QuickstartCommand implements Callable<Integer> {
             description = "Cloze questions per domain (default: ${DEFAULT-VALUE}).")
     int clozeQuestions;
 
-    @Option(names = "--context-chars", paramLabel = "N", defaultValue = "" + ClozeOptions.DEFAULT_CONTEXT_CHARS,
-            description = "Characters of cloze context, about (default: ${DEFAULT-VALUE}).")
-    int contextChars;
-
-    @Option(names = "--continuation-chars", paramLabel = "N",
-            defaultValue = "" + ClozeOptions.DEFAULT_CONTINUATION_CHARS,
-            description = "Characters of each cloze continuation, about (default: ${DEFAULT-VALUE}).")
-    int continuationChars;
+    @Mixin
+    ClozeArgs clozeArgs = new ClozeArgs();
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1",
             description = "Seed of initialisation, data order, document samples and cloze (default: ${DEFAULT-VALUE}).")
@@ -373,8 +367,7 @@ final class QuickstartCommand implements Callable<Integer> {
             stage("eval");
             Map<String, List<String>> testDocs = new LinkedHashMap<>();
             Map<String, List<ClozeQuestion>> clozeTasks = new LinkedHashMap<>();
-            ClozeOptions clozeOptions = new ClozeOptions(clozeQuestions, ClozeOptions.DEFAULT_DISTRACTORS,
-                    contextChars, continuationChars, seed);
+            ClozeOptions clozeOptions = clozeArgs.options(clozeQuestions, seed);
             for (String domain : domains) {
                 List<String> docs = new ArrayList<>();
                 corpus.forEachDocument(domain, Split.TEST, d -> docs.add(d.text()));
