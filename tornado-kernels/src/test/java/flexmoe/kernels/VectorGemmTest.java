@@ -85,6 +85,34 @@ class VectorGemmTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"NN", "NT"})
+    void aFewRowsGiveTheBitsOfTheSameRowsInsideALargeProduct(String layout) {
+        // Decoding multiplies one row per sequence; the full forward multiplies all of them. A few rows (NN: the
+        // path without packing) must give a row exactly the packed path's bits: several K blocks (k 600), columns
+        // that are no multiple of the vector width, overwrite and accumulate, one and two threads.
+        SplittableRandom rng = new SplittableRandom(67);
+        int big = 37, n = 1000 + 3, k = 600;
+        float[] a = uniform(rng, big * k, 1);
+        float[] b = uniform(rng, k * n, 1);
+        float[] c0 = uniform(rng, big * n, 1);
+        for (boolean accumulate : new boolean[] {false, true}) {
+            float[] full = accumulate ? c0.clone() : poisoned(big * n);
+            GemmTest.run(two, layout, a, 0, b, 0, full, 0, big, n, k, accumulate);
+            for (int rows = 1; rows <= 5; rows++) {
+                int first = 5 * rows;
+                for (Backend backend : new Backend[] {one, two}) {
+                    float[] part = accumulate ? java.util.Arrays.copyOfRange(c0, first * n, (first + rows) * n)
+                            : poisoned(rows * n);
+                    GemmTest.run(backend, layout, a, first * k, b, 0, part, 0, rows, n, k, accumulate);
+                    assertBitsEqual(layout + " rows " + first + ".." + (first + rows - 1) + " accumulate "
+                            + accumulate + " threads " + backend.threads(), part,
+                            java.util.Arrays.copyOfRange(full, first * n, (first + rows) * n));
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"NN", "NT", "TN"})
     void sameBitsWithOneAndTwoThreadsOnSeveralBlocks(String layout) {
         SplittableRandom rng = new SplittableRandom(31);

@@ -101,8 +101,9 @@ public final class FlexOlmoModel {
         Activations shapes = act;
         AttentionStep attention = (l, a) -> tr.attentionForward(a.qRot, 0, a.kRot, 0, a.v, 0, a.attention, 0,
                 a.attentionLse, 0, shapes.batch, shapes.seq, d, config.heads());
+        Projection projection = stored(backend);
         for (int l = 0; l < config.layers(); l++) {
-            blockForward(l, act.layers[l], act.residual[l], act.residual[l + 1], t, act.pos, attention);
+            blockForward(l, act.layers[l], act.residual[l], act.residual[l + 1], t, act.pos, attention, projection);
         }
         float[] last = act.residual[config.layers()];
         tr.rmsnormForward(last, 0, params.finalNorm().data(), 0, act.finalNormed, 0, act.finalRstd, 0, t, d,
@@ -205,34 +206,52 @@ public final class FlexOlmoModel {
     }
 
     /**
+     * {@code y[rows, out] = x[rows, in] Wᵀ} for a weight W [out, in]: how a block's forward applies its weights.
+     * Training multiplies by W as stored ({@link #stored}); {@link InferenceSession} by a transposed copy, which
+     * lets one-row products skip packing. Both give every element the same bits (the GEMM's per-element
+     * arithmetic does not depend on the layout).
+     */
+    @FunctionalInterface
+    interface Projection {
+        void apply(float[] x, int xOff, Tensor w, float[] y, int yOff, int rows, int out, int in);
+    }
+
+    /** The projection by W as stored ({@code x Wᵀ}, the A·Bᵀ layout). */
+    static Projection stored(Backend backend) {
+        GemmOps gemm = backend.gemm();
+        return (x, xOff, w, y, yOff, rows, out, in) -> gemm.matmulNT(x, xOff, w.data(), 0, y, yOff, rows, out, in,
+                false);
+    }
+
+    /**
      * Block l over t tokens at positions pos: x in, out written (out may be x: x is last read before the FFN).
      * The one block forward of both the training forward and {@link InferenceSession}, so a cached decode
      * runs the training forward's operations in its order.
      */
-    void blockForward(int l, Activations.Layer a, float[] x, float[] out, int t, int[] pos, AttentionStep attention) {
+    void blockForward(int l, Activations.Layer a, float[] x, float[] out, int t, int[] pos, AttentionStep attention,
+                      Projection proj) {
         LayerParameters p = params.layer(l);
         int d = config.dim(), h = config.heads();
         float eps = (float) config.normEps();
-        GemmOps gemm = backend.gemm();
         TransformerOps tr = backend.transformer();
 
-        gemm.matmulNT(x, 0, p.qProj().data(), 0, a.qRaw, 0, t, d, d, false);
-        gemm.matmulNT(x, 0, p.kProj().data(), 0, a.kRaw, 0, t, d, d, false);
-        gemm.matmulNT(x, 0, p.vProj().data(), 0, a.v, 0, t, d, d, false);
+        proj.apply(x, 0, p.qProj(), a.qRaw, 0, t, d, d);
+        proj.apply(x, 0, p.kProj(), a.kRaw, 0, t, d, d);
+        proj.apply(x, 0, p.vProj(), a.v, 0, t, d, d);
         // OLMo-2 QK-norm normalises the whole projection, not each head (so a new token needs nothing cached).
         tr.rmsnormForward(a.qRaw, 0, p.qNorm().data(), 0, a.qRot, 0, a.rstdQ, 0, t, d, eps);
         tr.rmsnormForward(a.kRaw, 0, p.kNorm().data(), 0, a.kRot, 0, a.rstdK, 0, t, d, eps);
         tr.ropeForward(a.qRot, 0, a.qRot, 0, pos, 0, ropeCos, ropeSin, t, d, h, config.maxSeqLen());
         tr.ropeForward(a.kRot, 0, a.kRot, 0, pos, 0, ropeCos, ropeSin, t, d, h, config.maxSeqLen());
         attention.run(l, a);
-        gemm.matmulNT(a.attention, 0, p.oProj().data(), 0, a.o, 0, t, d, d, false);
+        proj.apply(a.attention, 0, p.oProj(), a.o, 0, t, d, d);
         tr.rmsnormForward(a.o, 0, p.postAttentionNorm().data(), 0, a.h, 0, a.rstdO, 0, t, d, eps);
         tr.add(x, 0, a.h, 0, a.h, 0, t * d);
 
         if (config.isDense()) {
-            denseFfnForward(p.expert(0), a, t);
+            denseFfnForward(p.expert(0), a, t, proj);
         } else {
-            moeForward(p, a, t);
+            moeForward(p, a, t, proj);
         }
         tr.rmsnormForward(a.m, 0, p.postFeedforwardNorm().data(), 0, out, 0, a.rstdM, 0, t, d, eps);
         tr.add(a.h, 0, out, 0, out, 0, t * d);
@@ -286,12 +305,11 @@ public final class FlexOlmoModel {
 
     // ---- the FFN / MoE layer --------------------------------------------------------------------------
 
-    private void denseFfnForward(ExpertLayer e, Activations.Layer a, int t) {
+    private void denseFfnForward(ExpertLayer e, Activations.Layer a, int t, Projection proj) {
         int d = config.dim(), f = config.ffnHidden();
-        GemmOps gemm = backend.gemm();
-        gemm.matmulNT(a.h, 0, e.gateUp().data(), 0, a.gateUp, 0, t, 2 * f, d, false);
+        proj.apply(a.h, 0, e.gateUp(), a.gateUp, 0, t, 2 * f, d);
         backend.moe().swigluFusedForward(a.gateUp, 0, a.hidden, 0, t, f);
-        gemm.matmulNT(a.hidden, 0, e.down().data(), 0, a.m, 0, t, d, f, false);
+        proj.apply(a.hidden, 0, e.down(), a.m, 0, t, d, f);
     }
 
     /** dNormIn holds dL/dm; adds dL/dh into dResidual when {@code inputNeeded}. */
@@ -310,9 +328,8 @@ public final class FlexOlmoModel {
         }
     }
 
-    private void moeForward(LayerParameters p, Activations.Layer a, int t) {
+    private void moeForward(LayerParameters p, Activations.Layer a, int t, Projection proj) {
         int d = config.dim(), f = config.ffnHidden(), experts = config.experts(), k = config.topK();
-        GemmOps gemm = backend.gemm();
         MoeOps moe = backend.moe();
         p.packRouter(a.routerPacked, a.biasPacked);
         moe.routerForward(a.h, 0, a.routerPacked, 0, a.biasPacked, 0, a.probs, 0, a.routerLse, 0, a.ids, 0,
@@ -325,9 +342,9 @@ public final class FlexOlmoModel {
                 continue; // an expert no token chose: GEMMs need at least one row
             }
             ExpertLayer x = p.expert(e);
-            gemm.matmulNT(a.xe, r0 * d, x.gateUp().data(), 0, a.gateUp, r0 * 2 * f, n, 2 * f, d, false);
+            proj.apply(a.xe, r0 * d, x.gateUp(), a.gateUp, r0 * 2 * f, n, 2 * f, d);
             moe.swigluFusedForward(a.gateUp, r0 * 2 * f, a.hidden, r0 * f, n, f);
-            gemm.matmulNT(a.hidden, r0 * f, x.down().data(), 0, a.ye, r0 * d, n, d, f, false);
+            proj.apply(a.hidden, r0 * f, x.down(), a.ye, r0 * d, n, d, f);
         }
         moe.combine(a.ye, 0, a.slotRow, 0, a.gates, 0, a.m, 0, t, d, k);
         a.routerZLoss = moe.routerZLoss(a.routerLse, 0, t, (float) config.routerZLossWeight());

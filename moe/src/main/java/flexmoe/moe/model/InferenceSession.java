@@ -2,6 +2,8 @@ package flexmoe.moe.model;
 
 import flexmoe.kernels.Backend;
 import flexmoe.kernels.TransformerOps;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 /**
  * The inference forward of a FlexOlmo model (any {@link Parameters}: a dense public model or a composed MoE) with
@@ -15,6 +17,11 @@ import flexmoe.kernels.TransformerOps;
  * bit for bit when every kernel gives a row the same bits whatever the number of rows (the reference backend; the
  * JVM backend when no product is small enough for its GEMM's plain-body path), otherwise within float rounding.
  * {@code InferenceSessionTest} checks both.
+ *
+ * <p>Decode steps multiply by transposed copies of the weights (made at a weight's first use after a reset), so
+ * that one-token products skip the GEMM's packing; the bits are those of the stored layout. The session then
+ * holds a second copy of the weights; parameters changed after the first decode step are seen after
+ * {@link #reset()}.
  *
  * <p>Buffers for {@code batch * capacity} tokens are allocated once (one set of block buffers, reused by every
  * layer). The cache of layer l holds {@code [B, capacity, D]} keys and values; a sequence's row p is the token at
@@ -44,6 +51,14 @@ public final class InferenceSession {
     private final float[] logits;
     /** Each layer's top-k ids of the last forward (MoE only). */
     private final int[][] ids;
+    /**
+     * Products with at most this many rows (decode steps of up to 4 sequences) multiply by Wᵀ, which the JVM
+     * GEMM runs without packing; larger ones (prefill) by W as stored. Same bits either way.
+     */
+    private static final int DECODE_ROWS = 4;
+    /** Wᵀ of every weight a decode step has used since the last reset, made on first use. */
+    private final Map<Tensor, float[]> weightsTransposed = new IdentityHashMap<>();
+    private final FlexOlmoModel.Projection transposed;
 
     /**
      * A session for {@code batch} sequences of at most {@code capacity} tokens each (at most the model's
@@ -86,6 +101,29 @@ public final class InferenceSession {
         finalNormed = new float[rows * d];
         logits = new float[(int) logitsSize];
         ids = config.isDense() ? null : new int[config.layers()][rows * kk];
+        FlexOlmoModel.Projection stored = FlexOlmoModel.stored(backend);
+        transposed = (in, inOff, w, out, outOff, n, outDim, inDim) -> {
+            if (n > DECODE_ROWS) {
+                stored.apply(in, inOff, w, out, outOff, n, outDim, inDim);
+            } else {
+                backend.gemm().matmul(in, inOff, weightsTransposed.computeIfAbsent(w, InferenceSession::transpose), 0,
+                        out, outOff, n, outDim, inDim, false);
+            }
+        };
+    }
+
+    /** {@code W [out, in]} as {@code Wᵀ [in, out]}. */
+    private static float[] transpose(Tensor w) {
+        int out = w.shape()[0];
+        int in = w.shape()[1];
+        float[] data = w.data();
+        float[] t = new float[data.length];
+        for (int o = 0; o < out; o++) {
+            for (int i = 0; i < in; i++) {
+                t[i * out + o] = data[o * in + i];
+            }
+        }
+        return t;
     }
 
     public ModelConfig config() {
@@ -105,10 +143,14 @@ public final class InferenceSession {
         return length;
     }
 
-    /** Forgets the cached tokens (the buffers stay allocated). */
+    /**
+     * Forgets the cached tokens (the buffers stay allocated) and the transposed weights, so a session reused
+     * after the parameters changed (say, between training steps) computes with the new values.
+     */
     public void reset() {
         length = 0;
         lastCount = 0;
+        weightsTransposed.clear();
     }
 
     /**
@@ -159,14 +201,14 @@ public final class InferenceSession {
         };
         for (int l = 0; l < config.layers(); l++) {
             // x in, the block's output back into x (the block reads x for the last time before its FFN).
-            model.blockForward(l, block, x, x, t, pos, cached);
+            model.blockForward(l, block, x, x, t, pos, cached, transposed);
             if (ids != null) {
                 System.arraycopy(block.ids, 0, ids[l], 0, t * config.topK());
             }
         }
         tr.rmsnormForward(x, 0, params.finalNorm().data(), 0, finalNormed, 0, rstd, 0, t, d,
                 (float) config.normEps());
-        backend.gemm().matmulNT(finalNormed, 0, params.lmHead().data(), 0, logits, 0, t, v, d, false);
+        transposed.apply(finalNormed, 0, params.lmHead(), logits, 0, t, v, d);
         length += count;
         lastCount = count;
         return logits;

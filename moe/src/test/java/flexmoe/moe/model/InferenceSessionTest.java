@@ -171,6 +171,37 @@ class InferenceSessionTest {
     }
 
     @Test
+    void afterResetDecodeStepsSeeChangedParameters() {
+        // Decode steps multiply by transposed copies of the weights; a reset must drop them, so that a session
+        // kept across parameter updates (a scorer between training steps) decodes with the new weights.
+        try (Backend backend = Backends.create("jvm", 2)) {
+            Parameters p = TestModels.tinyMoe(15);
+            int[] ids = TestModels.tokens(p.config().vocabSize(), 5, 16);
+            InferenceSession session = new InferenceSession(p, backend, 1, 8);
+            decodeOneByOne(session, ids);
+            for (Tensor t : p.tensors()) {
+                float[] data = t.data();
+                for (int i = 0; i < data.length; i++) {
+                    data[i] *= 1.5f;
+                }
+            }
+            session.reset();
+            float[] reused = decodeOneByOne(session, ids);
+            float[] fresh = decodeOneByOne(new InferenceSession(p, backend, 1, 8), ids);
+            assertBitsEqual("decoded after reset vs a new session", reused, fresh);
+        }
+    }
+
+    /** The logits of the last of ids fed one token per step. */
+    private static float[] decodeOneByOne(InferenceSession session, int[] ids) {
+        float[] logits = null;
+        for (int id : ids) {
+            logits = session.forward(new int[] {id}, 1);
+        }
+        return java.util.Arrays.copyOf(logits, session.config().vocabSize());
+    }
+
+    @Test
     void badInputGivesOneLineErrors() {
         try (Backend backend = Backends.create("jvm", 1)) {
             Parameters p = TestModels.tinyDense(14);

@@ -91,6 +91,13 @@ final class VectorGemm {
     static final long MIN_CHUNK_FLOP = 1L << 25;
     /** Cut each phase into at most this many chunks, so two or more threads balance. */
     static final int TARGET_CHUNKS = 8;
+    /**
+     * A·B (B stored [k,n]) with at most this many rows skips packing (decoding: one token per sequence), where
+     * packing B would copy as many floats as the product has multiply-adds: see {@link #fewRows}.
+     */
+    static final int FEW_ROWS = 4;
+    /** Multiply-adds per chunk of {@link #fewRows}: it streams B from memory, slower than the packed kernel. */
+    static final long FEW_ROWS_CHUNK = 1L << 19;
 
     private final ParallelRunner runner;
     private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
@@ -146,12 +153,65 @@ final class VectorGemm {
             gemmTN(a, aOff, b, bOff, c, cOff, m, n, k, accumulate);
             return;
         }
+        if (m <= FEW_ROWS && !transB) {
+            fewRows(a, aOff, b, bOff, c, cOff, m, n, k, accumulate);
+            return;
+        }
         Buffers own = buffers.get();
         for (int j0 = 0; j0 < n; j0 += NC) {
             ColumnBlock block = new ColumnBlock(transB, a, aOff, b, bOff, c, cOff, m, n, k, accumulate,
                     j0, Math.min(NC, n - j0));
             block.run(own.shared(block.sharedSize()));
         }
+    }
+
+    /**
+     * {@code C[m,n] (+)= A B} for a few rows of A, B stored [k,n], without packing: lanes run along the columns
+     * of C and read B's rows directly. Each element gets exactly the packed path's arithmetic (per K block, in
+     * order, an fma chain from zero over the block's k steps, then added to C), so a decoded token keeps the
+     * bits of its row in a full forward; the last partial group of columns runs the same chain in scalar code.
+     * Parallel over groups of columns (each element in one chunk). (For A·Bᵀ the lanes would need a gather
+     * down B's rows: measured no faster than packing, so A·Bᵀ always packs.)
+     */
+    private void fewRows(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int m, int n, int k,
+                         boolean accumulate) {
+        int kBlocks = ceilDiv(k, KC);
+        int kcStd = ceilDiv(k, kBlocks);
+        int groups = ceilDiv(n, L);
+        runner.forRange(groups, ParallelRunner.grainFor((long) m * L * k, FEW_ROWS_CHUNK), (g0, g1) -> {
+            for (int g = g0; g < g1; g++) {
+                int j0 = g * L;
+                for (int i = 0; i < m; i++) {
+                    int ai = aOff + i * k;
+                    int ci = cOff + i * n;
+                    if (j0 + L <= n) {
+                        for (int p0 = 0; p0 < k; p0 += kcStd) {
+                            int pEnd = Math.min(k, p0 + kcStd);
+                            FloatVector acc = FloatVector.zero(S);
+                            for (int p = p0; p < pEnd; p++) {
+                                acc = FloatVector.broadcast(S, a[ai + p])
+                                        .fma(FloatVector.fromArray(S, b, bOff + p * n + j0), acc);
+                            }
+                            if (accumulate || p0 > 0) {
+                                acc = acc.add(FloatVector.fromArray(S, c, ci + j0));
+                            }
+                            acc.intoArray(c, ci + j0);
+                        }
+                    } else {
+                        for (int j = j0; j < n; j++) {
+                            for (int p0 = 0; p0 < k; p0 += kcStd) {
+                                int pEnd = Math.min(k, p0 + kcStd);
+                                float acc = 0f;
+                                for (int p = p0; p < pEnd; p++) {
+                                    acc = Math.fma(a[ai + p], b[bOff + p * n + j], acc);
+                                }
+                                c[ci + j] = accumulate || p0 > 0 ? acc + c[ci + j] : acc;
+                            }
+                        }
+                    }
+                }
+            }
+        });
     }
 
     /**
