@@ -170,6 +170,9 @@ final class JvmAttention {
         for (; x + 4 * L <= cols; x += 4 * L) {
             tile4x4(a, aOff, aRs, aCs, b, bOff + x, bRs, c, cOff + x, cRs, len, accumulate);
         }
+        for (; x + 2 * L <= cols; x += 2 * L) {
+            tile4x2(a, aOff, aRs, aCs, b, bOff + x, bRs, c, cOff + x, cRs, len, accumulate);
+        }
         for (; x + L <= cols; x += L) {
             tile4x1(a, aOff, aRs, aCs, b, bOff + x, bRs, c, cOff + x, cRs, len, accumulate);
         }
@@ -274,7 +277,46 @@ final class JvmAttention {
         acc33.intoArray(c, c3 + 3 * L);
     }
 
-    /** 4 rows x 1 vector, for widths that are not a multiple of 4 vectors (hd 16, 32, 48). */
+    /** 4 rows x 2 vectors: hd 32 (the quick preset), and the rest of widths that are not a multiple of 4. */
+    private static void tile4x2(float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, float[] c,
+                                int cOff, int cRs, int len, boolean accumulate) {
+        FloatVector acc00 = start(c, cOff, accumulate);
+        FloatVector acc01 = start(c, cOff + L, accumulate);
+        FloatVector acc10 = start(c, cOff + cRs, accumulate);
+        FloatVector acc11 = start(c, cOff + cRs + L, accumulate);
+        FloatVector acc20 = start(c, cOff + 2 * cRs, accumulate);
+        FloatVector acc21 = start(c, cOff + 2 * cRs + L, accumulate);
+        FloatVector acc30 = start(c, cOff + 3 * cRs, accumulate);
+        FloatVector acc31 = start(c, cOff + 3 * cRs + L, accumulate);
+        for (int t = 0; t < len; t++) {
+            int bt = bOff + t * bRs;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bt);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, b, bt + L);
+            int at = aOff + t * aCs;
+            FloatVector a0 = FloatVector.broadcast(SPECIES, a[at]);
+            acc00 = a0.fma(b0, acc00);
+            acc01 = a0.fma(b1, acc01);
+            FloatVector a1 = FloatVector.broadcast(SPECIES, a[at + aRs]);
+            acc10 = a1.fma(b0, acc10);
+            acc11 = a1.fma(b1, acc11);
+            FloatVector a2 = FloatVector.broadcast(SPECIES, a[at + 2 * aRs]);
+            acc20 = a2.fma(b0, acc20);
+            acc21 = a2.fma(b1, acc21);
+            FloatVector a3 = FloatVector.broadcast(SPECIES, a[at + 3 * aRs]);
+            acc30 = a3.fma(b0, acc30);
+            acc31 = a3.fma(b1, acc31);
+        }
+        acc00.intoArray(c, cOff);
+        acc01.intoArray(c, cOff + L);
+        acc10.intoArray(c, cOff + cRs);
+        acc11.intoArray(c, cOff + cRs + L);
+        acc20.intoArray(c, cOff + 2 * cRs);
+        acc21.intoArray(c, cOff + 2 * cRs + L);
+        acc30.intoArray(c, cOff + 3 * cRs);
+        acc31.intoArray(c, cOff + 3 * cRs + L);
+    }
+
+    /** 4 rows x 1 vector, for the last vector of widths that are an odd number of vectors (hd 16, 48). */
     private static void tile4x1(float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, float[] c,
                                 int cOff, int cRs, int len, boolean accumulate) {
         FloatVector acc0 = start(c, cOff, accumulate);
