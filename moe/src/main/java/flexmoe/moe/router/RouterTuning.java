@@ -19,6 +19,7 @@ import flexmoe.moe.train.TrainingRun;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -167,13 +168,7 @@ public final class RouterTuning {
     public static PackedSequences packMix(Tokenizer tokenizer, TokenizerFingerprint fingerprint, int seqLen,
                                           List<String> documents, long seed, Path file) {
         List<String> order = new ArrayList<>(documents);
-        SplittableRandom rng = new SplittableRandom(seed);
-        for (int i = order.size() - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            String t = order.get(i);
-            order.set(i, order.get(j));
-            order.set(j, t);
-        }
+        Collections.shuffle(order, new SplittableRandom(seed));
         try (PackedSequences.Writer w = new PackedSequences.Writer(file, tokenizer.vocabSize(), seqLen, fingerprint)) {
             for (String doc : order) {
                 int[] ids = tokenizer.encode(doc);
