@@ -1,6 +1,7 @@
 package flexmoe.kernels.jvm;
 
 import flexmoe.kernels.AttentionKernels;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -98,8 +99,8 @@ final class JvmAttention {
         for (int i = 0; i < seq; i++) {
             AttentionKernels.attentionDeltaRow(b, h, i, out, outOff, dOut, dOutOff, delta, deltaOff, seq, heads,
                     headDim);
-            fillRow(dk, dkOff + base + i * dim, headDim);
-            fillRow(dv, dvOff + base + i * dim, headDim);
+            Arrays.fill(dk, dkOff + base + i * dim, dkOff + base + i * dim + headDim, 0f);
+            Arrays.fill(dv, dvOff + base + i * dim, dvOff + base + i * dim + headDim, 0f);
         }
         for (int i0 = 0; i0 < seq; i0 += QUERY_BLOCK) {
             int rows = Math.min(QUERY_BLOCK, seq - i0);
@@ -417,7 +418,7 @@ final class JvmAttention {
             }
         }
         for (int c = 0; c < headDim; c++) {
-            java.util.Arrays.fill(t, c * stride + keys, (c + 1) * stride, 0f);
+            Arrays.fill(t, c * stride + keys, (c + 1) * stride, 0f);
         }
     }
 
@@ -429,10 +430,6 @@ final class JvmAttention {
         for (; d < n; d++) {
             y[off + d] = y[off + d] * factor;
         }
-    }
-
-    private static void fillRow(float[] y, int off, int n) {
-        java.util.Arrays.fill(y, off, off + n, 0f);
     }
 
     /**
